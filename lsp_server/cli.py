@@ -1,0 +1,162 @@
+"""Command line: ``hearth-lsp serve`` for editors, and one-shot commands to try it without one."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from . import __version__
+from .config import Settings, load_file, merge, user_config_path
+from .offline import enforce_offline_environment
+
+
+def _settings_from(args: argparse.Namespace) -> Settings:
+    """Defaults, then the user's config file, then --config, then flags."""
+    settings = Settings()
+    errors: list[str] = []
+    for path in (user_config_path(), args.config):
+        if path is not None and Path(path).is_file():
+            settings, found = load_file(Path(path), settings)
+            errors += found
+    flags = {"modelPath": args.model, "engine": args.engine, "threads": args.threads,
+             "contextSize": args.context_size}
+    settings, found = merge(settings, {k: v for k, v in flags.items() if v is not None})
+    for error in errors + found:
+        print(f"hearth-lsp: {error}", file=sys.stderr)
+    return settings
+
+
+def _add_model_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", type=Path, help="a TOML settings file")
+    parser.add_argument("--model", help="GGUF model file (default: the embedded Gemma 3 270M)")
+    parser.add_argument("--engine", choices=("llama_cpp", "ctransformers"))
+    parser.add_argument("--threads", type=int)
+    parser.add_argument("--context-size", type=int)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="hearth-lsp", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"hearth-lsp {__version__}")
+    sub = parser.add_subparsers(dest="command")
+
+    serve = sub.add_parser("serve", help="run the language server (stdio by default)")
+    serve.add_argument("--stdio", action="store_true", help="talk LSP on stdin/stdout (default)")
+    serve.add_argument("--tcp", metavar="HOST:PORT", help="listen on a TCP socket instead")
+    serve.add_argument("--log-file", type=Path, help="write logs here instead of stderr")
+    serve.add_argument("--log-level", default=None,
+                       choices=("debug", "info", "warning", "error"))
+    _add_model_flags(serve)
+
+    complete = sub.add_parser("complete", help="print the suggestion at FILE:LINE:COL")
+    complete.add_argument("file", type=Path)
+    complete.add_argument("line", type=int, help="1-based line")
+    complete.add_argument("column", type=int, help="1-based column, in characters")
+    complete.add_argument("--invoked", action="store_true",
+                          help="as if asked explicitly (suggest even inside a word)")
+    _add_model_flags(complete)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    enforce_offline_environment()
+    args = build_parser().parse_args(argv)
+    if args.command in (None, "serve"):
+        if args.command is None:
+            args = build_parser().parse_args(["serve", *(argv or sys.argv[1:])])
+        return _serve(args)
+    if args.command == "complete":
+        return _complete(args)
+    return 2
+
+
+def _setup_logging(log_file: Path | None, level: str) -> None:
+    handler: logging.Handler
+    try:
+        handler = logging.FileHandler(log_file) if log_file else logging.StreamHandler(sys.stderr)
+    except OSError as exc:
+        print(f"hearth-lsp: cannot write log file {log_file} ({exc}); logging to stderr",
+              file=sys.stderr)
+        handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.addHandler(handler)
+    root.setLevel(logging.WARNING)
+    logging.getLogger("lsp_server").setLevel(getattr(logging, level.upper()))
+    # pygls logs every message at INFO: far too much for a server that runs all day.
+    logging.getLogger("pygls").setLevel(logging.WARNING)
+
+
+def _serve(args: argparse.Namespace) -> int:
+    settings = _settings_from(args)
+    _setup_logging(args.log_file, args.log_level or settings.log_level)
+    from .server import create_server
+
+    server = create_server(settings)
+    if args.tcp:
+        host, _, port = args.tcp.rpartition(":")
+        server.start_tcp(host or "127.0.0.1", int(port))
+        return 0
+    # LSP owns the real stdout; anything else that writes to file descriptor 1 (a native
+    # library's printf) goes to stderr instead of corrupting the protocol stream.
+    lsp_out = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
+    sys.stdout = sys.stderr
+    server.start_io(sys.stdin.buffer, lsp_out)
+    return 0
+
+
+def _complete(args: argparse.Namespace) -> int:
+    from .context import line_starts_of
+    from .engines.base import CancelToken
+    from .model_host import ModelHost
+    from .pipeline import CompletionRequest
+
+    settings = _settings_from(args)
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
+    try:
+        text = args.file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        print(f"hearth-lsp: cannot read {args.file}: {exc}", file=sys.stderr)
+        return 1
+    starts = line_starts_of(text)
+    if not 1 <= args.line <= len(starts):
+        print(f"hearth-lsp: line {args.line} is outside 1..{len(starts)}", file=sys.stderr)
+        return 1
+    line_end = starts[args.line] if args.line < len(starts) else len(text)
+    line_text = text[starts[args.line - 1]:line_end].rstrip("\r\n")
+    column = min(max(args.column, 1), len(line_text) + 1)
+    offset = starts[args.line - 1] + column - 1
+
+    host = ModelHost()
+    status = host.load(settings, CancelToken())
+    if host.pipeline is None:
+        print(f"hearth-lsp: {status.message}", file=sys.stderr)
+        return 1
+    request = CompletionRequest(uri=args.file.resolve().as_uri(), text=text, offset=offset,
+                                line_starts=starts, language_id=_language_of(args.file),
+                                path=args.file.name, invoked=args.invoked)
+    start = time.monotonic()
+    deadline = start + settings.time_budget_ms / 1000
+    result = host.pipeline.complete(request, CancelToken(deadline))
+    print(result.text)
+    print(f"hearth-lsp: {status.model} ({status.template}), {result.reason}, "
+          f"{(time.monotonic() - start) * 1000:.0f} ms", file=sys.stderr)
+    host.unload()
+    return 0
+
+
+_EXTENSIONS = {
+    ".py": "python", ".js": "javascript", ".jsx": "javascriptreact", ".ts": "typescript",
+    ".tsx": "typescriptreact", ".go": "go", ".rs": "rust", ".java": "java", ".c": "c",
+    ".h": "c", ".cc": "cpp", ".cpp": "cpp", ".hpp": "cpp", ".cs": "csharp", ".rb": "ruby",
+    ".php": "php", ".sh": "shellscript", ".bash": "shellscript", ".lua": "lua",
+}
+
+
+def _language_of(path: Path) -> str:
+    return _EXTENSIONS.get(path.suffix.lower(), "")

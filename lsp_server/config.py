@@ -1,0 +1,201 @@
+"""Settings: one frozen dataclass, parsed leniently from editor options, TOML files and flags.
+
+Keys are accepted in camelCase (as editors send them) or snake_case, flat or nested under
+``"hearth"``. A bad value never stops the server: it is reported by key and the previous value
+is kept.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any, Literal, cast
+
+EngineName = Literal["llama_cpp", "ctransformers"]
+ENGINES: tuple[EngineName, ...] = ("llama_cpp", "ctransformers")
+
+
+def default_threads() -> int:
+    """Fewer threads than cores: llama.cpp with every core busy collapses when anything else runs."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return max(1, min((cores or 2) - 1, 8))
+
+
+@dataclass(frozen=True)
+class Settings:
+    # Model and engine
+    model_path: str = ""  # empty: the embedded Gemma 3 270M package
+    engine: EngineName = "llama_cpp"
+    model_type: str = ""  # ctransformers only: the architecture of a legacy GGML file
+    threads: int = dataclasses.field(default_factory=default_threads)
+    context_size: int = 4096
+    # Completions
+    max_tokens: int = 64
+    time_budget_ms: int = 1500
+    prompt_tokens: int = 1024  # prefix + suffix (+ project context) budget
+    completion_template: str = "auto"  # a prompts/completion/*.toml family, or auto-detect
+    prompts_dir: str = ""  # a folder with the user's own prompts/, searched first
+    inline_completion: bool = True
+    completion_item: bool = True
+    # Bug fixes and explanations
+    code_actions: bool = True
+    explain_on_hover: bool = False
+    fix_max_tokens: int = 384
+    explain_max_tokens: int = 384
+    # Own diagnostics
+    diagnostics: bool = True
+    # LAN inference server (engine = "http")
+    server_url: str = ""
+    api_key_env: str = ""  # name of the environment variable holding a bearer token
+    ca_bundle: str = ""
+    # Audit: refuse to load a model whose SHA-256 differs
+    model_sha256: str = ""
+    # Workspace
+    exclude: tuple[str, ...] = ()  # extra deny-list globs, never indexed nor put in a prompt
+    log_level: str = "warning"
+
+
+Validator = Callable[[Any], Any]
+
+
+def _int_at_least(low: int, high: int = 1 << 31) -> Validator:
+    def check(value: Any) -> int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ValueError(f"must be an integer, got {value!r}")
+        if not low <= value <= high:
+            raise ValueError(f"must be between {low} and {high}, got {value}")
+        return value
+
+    return check
+
+
+def _bool(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError(f"must be true or false, got {value!r}")
+    return value
+
+
+def _str(value: Any) -> str:
+    if not isinstance(value, str):
+        raise ValueError(f"must be a string, got {value!r}")
+    return value
+
+
+def _choice(options: tuple[str, ...]) -> Validator:
+    def check(value: Any) -> str:
+        if value not in options:
+            raise ValueError(f"must be one of {', '.join(options)}, got {value!r}")
+        return cast(str, value)
+
+    return check
+
+
+def _path(value: Any) -> str:
+    text = _str(value).strip()
+    return os.path.expanduser(text) if text else ""
+
+
+def _sha256(value: Any) -> str:
+    text = _str(value).strip().lower()
+    if text and not re.fullmatch(r"[0-9a-f]{64}", text):
+        raise ValueError("must be 64 hexadecimal digits")
+    return text
+
+
+def _globs(value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
+        raise ValueError(f"must be a list of glob strings, got {value!r}")
+    return tuple(value)
+
+
+_VALIDATORS: dict[str, Validator] = {
+    "model_path": _path,
+    "engine": _choice(ENGINES),
+    "model_type": _str,
+    "threads": _int_at_least(1, 256),
+    "context_size": _int_at_least(256, 1 << 20),
+    "max_tokens": _int_at_least(1, 1 << 16),
+    "time_budget_ms": _int_at_least(50, 600_000),
+    "prompt_tokens": _int_at_least(64, 1 << 20),
+    "completion_template": _str,
+    "prompts_dir": _path,
+    "inline_completion": _bool,
+    "completion_item": _bool,
+    "code_actions": _bool,
+    "explain_on_hover": _bool,
+    "fix_max_tokens": _int_at_least(1, 1 << 16),
+    "explain_max_tokens": _int_at_least(1, 1 << 16),
+    "diagnostics": _bool,
+    "server_url": _str,
+    "api_key_env": _str,
+    "ca_bundle": _path,
+    "model_sha256": _sha256,
+    "exclude": _globs,
+    "log_level": _choice(("debug", "info", "warning", "error")),
+}
+FIELD_NAMES = tuple(f.name for f in fields(Settings))
+assert set(_VALIDATORS) == set(FIELD_NAMES)
+
+
+def _snake(key: str) -> str:
+    return re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", key).lower()
+
+
+def camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+def _flatten(raw: Mapping[str, Any]) -> dict[str, Any]:
+    """Accept ``{"hearth": {...}}``, ``{"hearth.modelPath": ...}`` and flat keys alike."""
+    flat: dict[str, Any] = {}
+    for key, value in raw.items():
+        if key == "hearth" and isinstance(value, Mapping):
+            flat.update(_flatten(value))
+        elif isinstance(key, str):
+            flat[key.removeprefix("hearth.")] = value
+    return flat
+
+
+def merge(base: Settings, raw: Any) -> tuple[Settings, list[str]]:
+    """Apply the known keys of ``raw`` over ``base``; return the result and one error per bad key.
+
+    Unknown keys are reported too (a typo should not silently do nothing); ``None`` means unset.
+    """
+    if raw is None:
+        return base, []
+    if not isinstance(raw, Mapping):
+        return base, [f"settings must be an object, got {type(raw).__name__}"]
+    changes: dict[str, Any] = {}
+    errors: list[str] = []
+    for key, value in _flatten(raw).items():
+        name = _snake(key)
+        if name not in _VALIDATORS:
+            errors.append(f"hearth.{key}: unknown setting, ignored")
+            continue
+        if value is None:
+            continue
+        try:
+            changes[name] = _VALIDATORS[name](value)
+        except ValueError as exc:
+            errors.append(f"hearth.{camel(name)}: {exc}; keeping {getattr(base, name)!r}")
+    return dataclasses.replace(base, **changes), errors
+
+
+def load_file(path: Path, base: Settings) -> tuple[Settings, list[str]]:
+    """Settings from a TOML file (keys as in the editor settings, optionally under [hearth])."""
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        return base, [f"{path}: cannot read settings ({exc})"]
+    return merge(base, raw)
+
+
+def user_config_path() -> Path:
+    root = os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
+    return Path(root) / "hearth-lsp" / "config.toml"

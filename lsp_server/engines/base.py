@@ -1,0 +1,129 @@
+"""The one protocol every inference engine implements, and the small types it speaks.
+
+Engines are used from a single worker thread (see ``worker.py``); they need not be thread-safe,
+except for ``CancelToken`` which is set from other threads.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Literal, Protocol, runtime_checkable
+
+StopReason = Literal["eos", "stop", "length", "deadline", "cancelled", "context"]
+
+
+class EngineError(RuntimeError):
+    """An engine could not load or run; the message is meant for the user."""
+
+
+class CancelToken:
+    """Set from any thread; polled by the engine between tokens and during prompt evaluation."""
+
+    def __init__(self, deadline: float | None = None) -> None:
+        self._event = threading.Event()
+        self.deadline = deadline  # a time.monotonic() value after which generation stops
+        self.cancelled_at: float | None = None
+
+    def cancel(self) -> None:
+        if not self._event.is_set():
+            self.cancelled_at = time.monotonic()
+            self._event.set()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._event.is_set()
+
+    def should_stop(self) -> bool:
+        return self._event.is_set() or (
+            self.deadline is not None and time.monotonic() >= self.deadline
+        )
+
+    def reason(self) -> StopReason:
+        return "cancelled" if self._event.is_set() else "deadline"
+
+
+@dataclass(frozen=True)
+class Prompt:
+    """Prompt text in parts; ``markup`` parts are template tokens (FIM markers, chat turns) and
+    are the only text an engine may parse as special tokens, so code in a document can never
+    smuggle control tokens into the prompt."""
+
+    parts: tuple[tuple[str, bool], ...]  # (text, is_markup)
+
+    @staticmethod
+    def plain(text: str) -> Prompt:
+        return Prompt(((text, False),))
+
+    @property
+    def text(self) -> str:
+        return "".join(text for text, _ in self.parts)
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """What the server knows about a loaded model, read from its file and metadata."""
+
+    path: str
+    engine: str
+    architecture: str = ""
+    name: str = ""
+    context_length: int = 0  # the model's training context
+    file_size: int = 0
+    quantization: str = ""
+    chat_template: str = ""
+    metadata: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
+
+
+@dataclass(frozen=True)
+class GenerationParams:
+    max_tokens: int = 64
+    stop: tuple[str, ...] = ()
+    # Called with the text so far after each token; True ends the generation (reason "stop").
+    stop_when: Callable[[str], bool] | None = None
+    # Back up over the prompt's last token and make the first generated token start with its
+    # text: a prompt cut inside a token ("return ", half a word) otherwise derails small models.
+    heal: bool = False
+
+
+@dataclass(frozen=True)
+class Generation:
+    text: str
+    stop_reason: StopReason
+    prompt_tokens: int = 0
+    reused_tokens: int = 0  # prompt tokens served from the KV cache of the previous call
+    generated_tokens: int = 0
+    first_token_ms: float = 0.0  # prompt evaluation + first token
+    total_ms: float = 0.0
+
+
+@runtime_checkable
+class Engine(Protocol):
+    """A loaded model. ``generate`` stops within one token of ``cancel.should_stop()``."""
+
+    @property
+    def info(self) -> ModelInfo: ...
+
+    def count_tokens(self, text: str) -> int: ...
+
+    def is_special_token(self, text: str) -> bool:
+        """Whether ``text`` is one control token of this model's vocabulary (e.g. a FIM marker)."""
+        ...
+
+    def generate(self, prompt: Prompt, params: GenerationParams, cancel: CancelToken) -> Generation:
+        ...
+
+    def close(self) -> None: ...
+
+
+def find_stop(text: str, stops: Sequence[str], start: int = 0) -> int:
+    """Index of the earliest stop sequence in ``text`` beginning at or after ``start``, or -1."""
+    best = -1
+    for stop in stops:
+        if stop:
+            idx = text.find(stop, start)
+            if idx >= 0 and (best < 0 or idx < best):
+                best = idx
+    return best

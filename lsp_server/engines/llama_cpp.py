@@ -1,0 +1,164 @@
+"""llama-cpp-python: the default engine, for any GGUF model llama.cpp supports.
+
+Only its low-level pieces are used (tokenize, decode, logits): the generation loop is ours, so
+cancellation reaches into prompt evaluation through llama.cpp's abort callback.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import io
+import logging
+import os
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from .base import EngineError, ModelInfo, Prompt
+from .local import Aborted, LocalEngine
+
+log = logging.getLogger(__name__)
+
+# llama.cpp's own log lines go to our logger (at debug) instead of straight to stderr.
+_log_callback: Any = None
+
+
+def _route_native_logs(llama_cpp: Any) -> None:
+    global _log_callback
+    if _log_callback is not None:
+        return
+
+    @llama_cpp.llama_log_callback  # type: ignore[untyped-decorator]
+    def forward(level: int, text: bytes, _data: ctypes.c_void_p) -> None:
+        log.debug("llama.cpp: %s", text.decode("utf-8", "replace").rstrip())
+
+    _log_callback = forward
+    llama_cpp.llama_log_set(forward, ctypes.c_void_p(0))
+
+
+class LlamaCppEngine(LocalEngine):
+    def __init__(self, path: str, *, threads: int, context_size: int, batch_size: int = 256) -> None:
+        try:
+            import llama_cpp
+        except ImportError as exc:  # pragma: no cover - installed by `make install`
+            raise EngineError(f"llama-cpp-python is not installed ({exc})") from exc
+        _route_native_logs(llama_cpp)
+        if not os.path.isfile(path):
+            raise EngineError(f"model file not found: {path}")
+        chatter = io.StringIO()
+        try:
+            # verbose=True: with False, llama-cpp-python redirects file descriptors 1 and 2 to
+            # /dev/null while loading, which would swallow LSP messages written meanwhile.
+            # Its Python-level chatter is captured instead and logged at debug level.
+            with contextlib.redirect_stderr(chatter):
+                self._llm = llama_cpp.Llama(
+                    model_path=path,
+                    n_ctx=context_size,
+                    n_threads=threads,
+                    n_threads_batch=threads,
+                    n_batch=batch_size,
+                    verbose=True,
+                )
+        except (ValueError, RuntimeError, OSError) as exc:
+            raise EngineError(f"llama.cpp could not load {path}: {exc}") from exc
+        finally:
+            log.debug("llama-cpp-python: %s", chatter.getvalue())
+        self._lib = llama_cpp
+        self._vocab = self._llm._model.vocab
+        self._n_vocab = self._llm.n_vocab()
+        self._abort_hook = llama_cpp.ggml_abort_callback(self._should_abort)
+        llama_cpp.llama_set_abort_callback(self._llm._ctx.ctx, self._abort_hook, None)
+        self._special_cache: dict[str, bool] = {}
+        self._piece_buffer = ctypes.create_string_buffer(64)
+        meta = {k: v for k, v in self._llm.metadata.items()}
+        arch = meta.get("general.architecture", "")
+        info = ModelInfo(
+            path=path,
+            engine="llama_cpp",
+            architecture=arch,
+            name=meta.get("general.name", ""),
+            context_length=int(meta.get(f"{arch}.context_length", "0") or 0),
+            file_size=os.path.getsize(path),
+            quantization=_file_type_name(meta.get("general.file_type", "")),
+            chat_template=meta.get("tokenizer.chat_template", ""),
+            metadata={k: v for k, v in meta.items() if not k.startswith("tokenizer.chat_template")},
+        )
+        super().__init__(info, context_size=self._llm.n_ctx())
+
+    def _should_abort(self, _data: Any) -> bool:
+        cancel = self._cancel
+        return cancel is not None and cancel.should_stop()
+
+    def _tokenize(self, prompt: Prompt) -> list[int]:
+        tokens: list[int] = []
+        for index, (text, markup) in enumerate(prompt.parts):
+            if text:
+                tokens += self._llm.tokenize(text.encode("utf-8", "surrogatepass"),
+                                             add_bos=index == 0, special=markup)
+            elif index == 0:
+                tokens += self._llm.tokenize(b"", add_bos=True)
+        return tokens
+
+    def _cached_tokens(self) -> Sequence[int]:
+        return self._llm.input_ids[: self._llm.n_tokens].tolist()  # type: ignore[no-any-return]
+
+    def _truncate_cache(self, keep: int) -> int:
+        keep = max(0, keep)
+        if not self._llm._ctx.kv_cache_seq_rm(-1, keep, -1):
+            self._llm._ctx.kv_cache_seq_rm(-1, 0, -1)
+            keep = 0
+        self._llm.n_tokens = keep
+        return keep
+
+    def _evaluate(self, tokens: Sequence[int]) -> None:
+        if not tokens:
+            return
+        try:
+            self._llm.eval(tokens)
+        except RuntimeError as exc:
+            if self._cancel is not None and self._cancel.should_stop():
+                raise Aborted from exc
+            raise EngineError(f"llama.cpp failed to evaluate the prompt: {exc}") from exc
+
+    def _logits(self) -> npt.NDArray[np.float32]:
+        return np.ctypeslib.as_array(self._llm._ctx.get_logits_ith(-1), shape=(self._n_vocab,))
+
+    def _token_bytes(self, token: int) -> bytes:
+        n = self._lib.llama_token_to_piece(self._vocab, token, self._piece_buffer,
+                                           len(self._piece_buffer), 0, False)
+        if n < 0:  # longer than the buffer: grow it to the size llama.cpp asked for
+            self._piece_buffer = ctypes.create_string_buffer(-n)
+            return self._token_bytes(token)
+        return self._piece_buffer.raw[:n]
+
+    def _is_end(self, token: int) -> bool:
+        return bool(self._lib.llama_vocab_is_eog(self._vocab, token))
+
+    def _vocab_size(self) -> int:
+        return self._n_vocab
+
+    def is_special_token(self, text: str) -> bool:
+        if text not in self._special_cache:
+            ids = self._llm.tokenize(text.encode(), add_bos=False, special=True)
+            self._special_cache[text] = len(ids) == 1 and bool(
+                self._lib.llama_vocab_get_attr(self._vocab, ids[0])
+                & (self._lib.LLAMA_TOKEN_ATTR_CONTROL | self._lib.LLAMA_TOKEN_ATTR_USER_DEFINED)
+            )
+        return self._special_cache[text]
+
+    def close(self) -> None:
+        self._llm.close()
+
+
+_FILE_TYPES = {
+    "0": "F32", "1": "F16", "2": "Q4_0", "3": "Q4_1", "7": "Q8_0", "8": "Q5_0", "9": "Q5_1",
+    "10": "Q2_K", "11": "Q3_K_S", "12": "Q3_K_M", "13": "Q3_K_L", "14": "Q4_K_S",
+    "15": "Q4_K_M", "16": "Q5_K_S", "17": "Q5_K_M", "18": "Q6_K", "32": "BF16",
+}
+
+
+def _file_type_name(code: str) -> str:
+    return _FILE_TYPES.get(code, code)

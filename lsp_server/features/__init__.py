@@ -1,0 +1,15 @@
+"""One module per LSP feature; each exposes ``register(server)``."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ..server import HearthServer
+
+
+def register_all(server: HearthServer) -> None:
+    from . import completion, lifecycle, status, sync
+
+    for feature in (lifecycle, sync, completion, status):
+        feature.register(server)

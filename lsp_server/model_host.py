@@ -1,0 +1,113 @@
+"""The loaded model and its state, as the rest of the server sees it.
+
+Loading happens on the worker thread (the model's owner); readers on the event loop only look at
+immutable snapshots (``status``), so no locks are needed.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, replace
+from typing import Literal
+
+from .config import Settings
+from .engines.base import CancelToken, Engine, EngineError, GenerationParams, ModelInfo, Prompt
+from .models import load_engine
+from .pipeline import CompletionPipeline
+from .prompts import PromptError, choose_completion_template, completion_templates
+
+log = logging.getLogger(__name__)
+
+State = Literal["unloaded", "loading", "ready", "error"]
+
+WARM_UP_PROMPT = "def add(a, b):\n    return"
+
+
+@dataclass(frozen=True)
+class ModelStatus:
+    state: State = "unloaded"
+    message: str = ""
+    model: str = ""  # display name
+    path: str = ""
+    engine: str = ""
+    template: str = ""
+    load_ms: float = 0.0
+    last_latency_ms: float | None = None
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "state": self.state, "message": self.message, "model": self.model,
+            "path": self.path, "engine": self.engine, "template": self.template,
+            "loadMs": round(self.load_ms, 1),
+            "lastLatencyMs": None if self.last_latency_ms is None
+            else round(self.last_latency_ms, 1),
+        }
+
+
+class ModelHost:
+    def __init__(self) -> None:
+        self.status = ModelStatus()
+        self.engine: Engine | None = None
+        self.pipeline: CompletionPipeline | None = None
+        self.settings: Settings | None = None  # what the current engine was loaded with
+
+    @property
+    def ready(self) -> bool:
+        return self.status.state == "ready" and self.pipeline is not None
+
+    def set_loading(self, settings: Settings) -> None:
+        self.status = replace(self.status, state="loading", message="loading model",
+                              path=settings.model_path or "(embedded Gemma 3 270M)")
+
+    def load(self, settings: Settings, cancel: CancelToken) -> ModelStatus:
+        """Replace the engine (worker thread only). Never raises: failures become the status."""
+        self.unload()
+        start = time.monotonic()
+        try:
+            engine = load_engine(settings)
+            template = choose_completion_template(
+                completion_templates(settings.prompts_dir), engine.info, engine,
+                settings.completion_template)
+        except (EngineError, PromptError) as exc:
+            self.status = ModelStatus(state="error", message=str(exc),
+                                      path=settings.model_path, engine=settings.engine)
+            return self.status
+        load_ms = (time.monotonic() - start) * 1000
+        self._warm_up(engine, cancel)
+        self.engine = engine
+        self.settings = settings
+        self.pipeline = CompletionPipeline(engine, template, settings)
+        self.status = ModelStatus(
+            state="ready", message="ready", model=_display_name(engine.info),
+            path=engine.info.path, engine=engine.info.engine, template=template.family,
+            load_ms=load_ms, last_latency_ms=self.status.last_latency_ms,
+        )
+        log.info("model %s loaded in %.0f ms (%s)", engine.info.path, load_ms, template.family)
+        return self.status
+
+    def _warm_up(self, engine: Engine, cancel: CancelToken) -> None:
+        """A short generation so the first real request does not pay for cold caches."""
+        prepare = getattr(engine, "prepare", None)
+        if callable(prepare):
+            prepare()
+        try:
+            engine.generate(Prompt.plain(WARM_UP_PROMPT), GenerationParams(max_tokens=4), cancel)
+        except EngineError as exc:
+            log.warning("warm-up generation failed: %s", exc)
+
+    def unload(self) -> None:
+        if self.engine is not None:
+            self.engine.close()
+        self.engine = None
+        self.pipeline = None
+
+    def record_latency(self, ms: float) -> None:
+        self.status = replace(self.status, last_latency_ms=ms)
+
+
+def _display_name(info: ModelInfo) -> str:
+    parts = [info.name or info.path.rsplit("/", 1)[-1]]
+    if info.quantization:
+        parts.append(info.quantization)
+    return " ".join(parts)

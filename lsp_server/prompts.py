@@ -1,0 +1,136 @@
+"""Prompt templates from ``prompts/`` (TOML), chosen for the loaded model.
+
+A template's literal text is markup (FIM markers, chat turns) and its ``{placeholders}`` are
+filled with document text; the engine parses special tokens in markup only.
+"""
+
+from __future__ import annotations
+
+import string
+import tomllib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from importlib.resources import files
+from importlib.resources.abc import Traversable
+from pathlib import Path
+from typing import Any
+
+from .engines.base import Engine, ModelInfo, Prompt
+
+
+class PromptError(ValueError):
+    """A template file is unreadable or malformed."""
+
+
+@dataclass(frozen=True)
+class Template:
+    family: str
+    template: str
+    stop: tuple[str, ...] = ()
+    priority: int = 0
+    architectures: tuple[str, ...] = ()
+    tokens: tuple[str, ...] = ()
+    names: tuple[str, ...] = ()
+    source: str = ""
+
+    @property
+    def fim(self) -> bool:
+        return "{suffix}" in self.template
+
+    def matches(self, info: ModelInfo, engine: Engine) -> bool:
+        if self.architectures and info.architecture not in self.architectures:
+            return False
+        if self.names:
+            label = f"{info.name} {info.metadata.get('general.basename', '')}".lower()
+            if not any(name.lower() in label for name in self.names):
+                return False
+        return all(engine.is_special_token(token) for token in self.tokens)
+
+    @property
+    def specificity(self) -> int:
+        return bool(self.architectures) + bool(self.names) + bool(self.tokens)
+
+    def render(self, **fields: str) -> Prompt:
+        """Fill the placeholders; unknown placeholders are left empty."""
+        parts: list[tuple[str, bool]] = []
+        for literal, name, _spec, _conv in string.Formatter().parse(self.template):
+            if literal:
+                parts.append((literal, True))
+            if name is not None:
+                parts.append((fields.get(name, ""), False))
+        return Prompt(tuple(part for part in parts if part[0]))
+
+
+def _parse(raw: Mapping[str, Any], source: str) -> Template:
+    try:
+        match = raw.get("match", {})
+        return Template(
+            family=str(raw["family"]),
+            template=str(raw["template"]),
+            stop=tuple(str(s) for s in raw.get("stop", ())),
+            priority=int(raw.get("priority", 0)),
+            architectures=tuple(str(a) for a in match.get("architectures", ())),
+            tokens=tuple(str(t) for t in match.get("tokens", ())),
+            names=tuple(str(n) for n in match.get("names", ())),
+            source=source,
+        )
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise PromptError(f"{source}: malformed template ({exc!r})") from exc
+
+
+def _read(entry: Traversable | Path) -> dict[str, Any]:
+    try:
+        return tomllib.loads(entry.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise PromptError(f"{entry}: {exc}") from exc
+
+
+def prompt_roots(user_dir: str = "") -> list[Traversable | Path]:
+    """Where templates are looked up: the user's folder first, then the installed ones."""
+    roots: list[Traversable | Path] = []
+    if user_dir:
+        roots.append(Path(user_dir))
+    roots.append(files("lsp_server.prompt_data"))
+    return roots
+
+
+def completion_templates(user_dir: str = "") -> list[Template]:
+    """All completion templates; a user's file replaces the installed one of the same family."""
+    found: dict[str, Template] = {}
+    for root in reversed(prompt_roots(user_dir)):
+        folder = root / "completion"
+        if not folder.is_dir():
+            continue
+        for entry in sorted(folder.iterdir(), key=lambda e: e.name):
+            if entry.name.endswith(".toml"):
+                template = _parse(_read(entry), str(entry))
+                found[template.family] = template
+    return list(found.values())
+
+
+def choose_completion_template(
+    templates: Iterable[Template], info: ModelInfo, engine: Engine, wanted: str = "auto"
+) -> Template:
+    """The template named by ``wanted``, else the most specific one the model satisfies."""
+    pool = list(templates)
+    if wanted != "auto":
+        for template in pool:
+            if template.family == wanted:
+                return template
+        raise PromptError(
+            f"no completion template named {wanted!r} (have: "
+            f"{', '.join(sorted(t.family for t in pool))})"
+        )
+    usable = [t for t in pool if t.matches(info, engine)]
+    if not usable:
+        raise PromptError("no completion template matches this model (prompts/completion/)")
+    return max(usable, key=lambda t: (t.priority, t.specificity, not t.fim))
+
+
+def load_text_template(name: str, user_dir: str = "") -> dict[str, Any]:
+    """A top-level prompt file such as ``fix.toml`` or ``explain.toml``."""
+    for root in prompt_roots(user_dir):
+        entry = root / f"{name}.toml"
+        if entry.is_file():
+            return _read(entry)
+    raise PromptError(f"prompt file {name}.toml not found")

@@ -1,0 +1,1 @@
+"""Prompt templates (TOML), installed as package data."""

@@ -1,0 +1,104 @@
+"""Writes a tiny llama-architecture GGUF model (about 0.5 MB) that real engines load in milliseconds.
+
+Vocabulary: <unk>, <s>, </s>, the 256 byte tokens and printable ASCII (space as "▁"), so any text
+tokenizes. Weights are seeded random, except that a large constant residual component lets the
+output layer keep EOS (and optionally bytes 0x80-0xFF) far below every other token: generations run
+as long as asked and stay valid UTF-8.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from gguf import GGUFWriter, TokenType
+
+HIDDEN = 64
+LAYERS = 2
+HEADS = 4
+FEED_FORWARD = 128
+
+
+def vocabulary(extra_special: tuple[str, ...] = ()) -> tuple[list[str], list[int]]:
+    tokens = ["<unk>", "<s>", "</s>"]
+    types = [TokenType.UNKNOWN, TokenType.CONTROL, TokenType.CONTROL]
+    tokens += [f"<0x{b:02X}>" for b in range(256)]
+    types += [TokenType.BYTE] * 256
+    tokens += ["▁" if c == " " else c for c in map(chr, range(0x20, 0x7F))]
+    types += [TokenType.NORMAL] * (0x7F - 0x20)
+    tokens += list(extra_special)
+    types += [TokenType.CONTROL] * len(extra_special)
+    return tokens, [int(t) for t in types]
+
+
+def write_tiny_gguf(
+    path: Path,
+    *,
+    seed: int = 0,
+    name: str = "hearth tiny test model",
+    context_length: int = 4096,
+    extra_special: tuple[str, ...] = (),
+    allow_eos: bool = False,
+    allow_newlines: bool = True,
+    chat_template: str | None = None,
+) -> Path:
+    """Write the model to ``path`` and return it. ``extra_special`` adds control tokens (FIM)."""
+    rng = np.random.default_rng(seed)
+    tokens, types = vocabulary(extra_special)
+    vocab = len(tokens)
+
+    writer = GGUFWriter(str(path), "llama")
+    writer.add_name(name)
+    writer.add_context_length(context_length)
+    writer.add_embedding_length(HIDDEN)
+    writer.add_block_count(LAYERS)
+    writer.add_feed_forward_length(FEED_FORWARD)
+    writer.add_head_count(HEADS)
+    writer.add_head_count_kv(HEADS)
+    writer.add_layer_norm_rms_eps(1e-5)
+    writer.add_tokenizer_model("llama")
+    writer.add_token_list(tokens)
+    writer.add_token_types(types)
+    writer.add_token_scores([0.0] * vocab)
+    writer.add_unk_token_id(0)
+    writer.add_bos_token_id(1)
+    writer.add_eos_token_id(2)
+    writer.add_add_space_prefix(False)
+    if chat_template is not None:
+        writer.add_chat_template(chat_template)
+
+    def weights(*shape: int, scale: float = 0.02) -> np.ndarray:
+        return (rng.standard_normal(shape) * scale).astype(np.float32)
+
+    embeddings = weights(vocab, HIDDEN, scale=0.5)
+    embeddings[:, 0] = 50.0  # a residual component every position carries
+    output = weights(vocab, HIDDEN, scale=1.0)
+    output[:, 0] = 0.0
+    if not allow_eos:
+        output[2, 0] = -100.0
+        output[3 + 0x80 : 3 + 0x100, 0] = -100.0  # lone continuation/lead bytes
+    if not allow_newlines:
+        output[3 + 0x0A, 0] = output[3 + 0x0D, 0] = -100.0  # one endless line
+    output[0:2, 0] = -100.0  # never <unk> or <s>
+    for index, kind in enumerate(types):
+        if kind == TokenType.CONTROL and index > 2:
+            output[index, 0] = -100.0  # FIM markers are inputs, not outputs
+
+    writer.add_tensor("token_embd.weight", embeddings)
+    writer.add_tensor("output_norm.weight", np.ones(HIDDEN, dtype=np.float32))
+    writer.add_tensor("output.weight", output)
+    for layer in range(LAYERS):
+        block = f"blk.{layer}"
+        writer.add_tensor(f"{block}.attn_norm.weight", np.ones(HIDDEN, dtype=np.float32))
+        for part in ("attn_q", "attn_k", "attn_v", "attn_output"):
+            writer.add_tensor(f"{block}.{part}.weight", weights(HIDDEN, HIDDEN))
+        writer.add_tensor(f"{block}.ffn_norm.weight", np.ones(HIDDEN, dtype=np.float32))
+        writer.add_tensor(f"{block}.ffn_gate.weight", weights(FEED_FORWARD, HIDDEN))
+        writer.add_tensor(f"{block}.ffn_up.weight", weights(FEED_FORWARD, HIDDEN))
+        writer.add_tensor(f"{block}.ffn_down.weight", weights(HIDDEN, FEED_FORWARD))
+
+    writer.write_header_to_file()
+    writer.write_kv_data_to_file()
+    writer.write_tensors_to_file()
+    writer.close()
+    return path
