@@ -21,7 +21,7 @@ ENGINES: tuple[EngineName, ...] = ("llama_cpp", "ctransformers")
 
 
 def default_threads() -> int:
-    """Fewer threads than cores: llama.cpp with every core busy collapses when anything else runs."""
+    """Fewer threads than cores: llama.cpp on every core collapses when anything else runs."""
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     return max(1, min((cores or 2) - 1, 8))
 

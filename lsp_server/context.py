@@ -110,7 +110,7 @@ def cursor_window(
 
 def _trim_front(text: str, start: int, offset: int, line_starts: Sequence[int],
                 count: TokenCounter, budget: int) -> tuple[int, int]:
-    """Drop whole lines from the front until the prefix fits (then characters, for one huge line)."""
+    """Drop lines from the front until the prefix fits (then characters, for one huge line)."""
     index = bisect.bisect_right(line_starts, start) - 1
     cursor_line = bisect.bisect_right(line_starts, offset) - 1
     while index < cursor_line:

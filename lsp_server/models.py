@@ -26,12 +26,12 @@ def embedded_model_path() -> Path:
             "no model configured and the embedded model package is not installed:"
             " run `make install` or set hearth.modelPath to a GGUF file"
         ) from exc
-    target = package.default_output_path(_cache_dir())
+    target = Path(package.default_output_path(_cache_dir()))
     expected = sum(chunk.stat().st_size for chunk in package.chunk_paths())
     if target.is_file() and target.stat().st_size == expected:
         return target
     try:
-        return Path(package.assemble(target, overwrite=True))
+        return Path(str(package.assemble(target, overwrite=True)))
     except (OSError, ValueError) as exc:
         raise EngineError(f"could not assemble the embedded model into {target}: {exc}") from exc
 

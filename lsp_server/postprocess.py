@@ -189,9 +189,7 @@ def _code_positions(text: str) -> list[tuple[int, str]]:
                 escaped = False
             elif char == "\\":
                 escaped = True
-            elif char == quote:
-                quote = ""
-            elif char == "\n":
+            elif char == quote or char == "\n":
                 quote = ""
             continue
         if char in "\"'`":

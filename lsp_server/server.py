@@ -70,6 +70,7 @@ class HearthServer(LanguageServer):
         self.model = ModelHost()
         self.locale = "en"
         self.pending_errors: list[str] = []
+        self._background: set[asyncio.Future[Any]] = set()
         self._status_sent = 0.0
 
     # -- settings ---------------------------------------------------------------------------
@@ -110,7 +111,9 @@ class HearthServer(LanguageServer):
 
     # -- model lifecycle --------------------------------------------------------------------
     def start_model_load(self) -> None:
-        asyncio.ensure_future(self.load_model())
+        task = asyncio.ensure_future(self.load_model())
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
 
     async def load_model(self) -> ModelStatus:
         settings = self.settings
@@ -140,7 +143,7 @@ class HearthServer(LanguageServer):
         token = f"hearth-{uuid.uuid4()}"
         try:
             await asyncio.wait_for(self.work_done_progress.create_async(token), 5)
-        except Exception:  # noqa: BLE001 - a client refusing progress must not stop loading
+        except Exception:
             return None
         self.work_done_progress.begin(token, types.WorkDoneProgressBegin(
             title=title, message=message, cancellable=False))
@@ -201,7 +204,7 @@ class HearthServer(LanguageServer):
     def shutdown(self) -> None:
         self.worker.close()
         self.model.unload()
-        super().shutdown()
+        super().shutdown()  # type: ignore[no-untyped-call]
 
 
 def create_server(base_settings: Settings | None = None) -> HearthServer:

@@ -154,7 +154,7 @@ class Worker:
             self.stats.started += 1
             try:
                 result = job.fn(job.cancel)
-            except BaseException as exc:  # noqa: BLE001 - the worker must outlive any job
+            except BaseException as exc:
                 self.stats.failed += 1
                 log.exception("model job failed")
                 job.future.set_exception(exc)

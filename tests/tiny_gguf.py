@@ -1,4 +1,4 @@
-"""Writes a tiny llama-architecture GGUF model (about 0.5 MB) that real engines load in milliseconds.
+"""Writes a tiny llama-architecture GGUF model (about 0.5 MB) that real engines load at once.
 
 Vocabulary: <unk>, <s>, </s>, the 256 byte tokens and printable ASCII (space as "▁"), so any text
 tokenizes. Weights are seeded random, except that a large constant residual component lets the

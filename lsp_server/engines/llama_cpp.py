@@ -40,7 +40,8 @@ def _route_native_logs(llama_cpp: Any) -> None:
 
 
 class LlamaCppEngine(LocalEngine):
-    def __init__(self, path: str, *, threads: int, context_size: int, batch_size: int = 256) -> None:
+    def __init__(self, path: str, *, threads: int, context_size: int,
+                 batch_size: int = 256) -> None:
         try:
             import llama_cpp
         except ImportError as exc:  # pragma: no cover - installed by `make install`

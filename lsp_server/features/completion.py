@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import re
 import time
+
 from lsprotocol import types
 
 from ..documents import Document, Pos
 from ..pipeline import CompletionRequest, CompletionResult
-from ..worker import Priority
-
 from ..server import HearthServer  # at run time: pygls reads handler annotations
+from ..worker import Priority
 
 _WORD_BEFORE = re.compile(r"\w*$")
 ITEM_DETAIL = "hearth · local AI suggestion"

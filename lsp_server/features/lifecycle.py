@@ -44,6 +44,6 @@ async def _pull_configuration(ls: HearthServer) -> Any:
     try:
         result = await ls.workspace_configuration_async(types.ConfigurationParams(
             items=[types.ConfigurationItem(section="hearth")]))
-    except Exception:  # noqa: BLE001 - a client that cannot answer keeps the old settings
+    except Exception:
         return None
     return result[0] if result else None

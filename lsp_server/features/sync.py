@@ -5,7 +5,6 @@ from __future__ import annotations
 from lsprotocol import types
 
 from ..documents import Pos, TextChange
-
 from ..server import HearthServer  # at run time: pygls reads handler annotations
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import sys
 import time
@@ -27,8 +28,10 @@ def capabilities(profile: str) -> types.ClientCapabilities:
         if not NEOVIM_012.is_file():
             pytest.skip(f"{NEOVIM_012} is absent (../shared is not beside the checkout)")
         data = json.loads(NEOVIM_012.read_text())
-        params = default_converter().structure(data, types.InitializeParams)
-        return params.capabilities
+        params = default_converter().structure(  # type: ignore[no-untyped-call]
+            data, types.InitializeParams)
+        caps: types.ClientCapabilities = params.capabilities
+        return caps
     return client_capabilities(profile)
 
 
@@ -39,13 +42,11 @@ def config(tmp_home: Path) -> ClientServerConfig:
     )
 
 
-@pytest_lsp.fixture(config=config(Path("/nonexistent-hearth-config")))
+@pytest_lsp.fixture(config=config(Path("/nonexistent-hearth-config")))  # type: ignore[untyped-decorator]
 async def client(lsp_client: LanguageClient) -> AsyncIterator[None]:
     yield
-    try:
+    with contextlib.suppress(TimeoutError, RuntimeError):
         await asyncio.wait_for(lsp_client.shutdown_session(), 10)
-    except (TimeoutError, RuntimeError):
-        pass
 
 
 async def start(client: LanguageClient, profile: str, options: dict[str, Any] | None = None,
