@@ -115,6 +115,7 @@ def _complete(args: argparse.Namespace) -> int:
     from .engines.base import CancelToken
     from .model_host import ModelHost
     from .pipeline import CompletionRequest
+    from .syntax import language_for_path
 
     settings = _settings_from(args)
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
@@ -138,7 +139,7 @@ def _complete(args: argparse.Namespace) -> int:
         print(f"hearth-lsp: {status.message}", file=sys.stderr)
         return 1
     request = CompletionRequest(uri=args.file.resolve().as_uri(), text=text, offset=offset,
-                                line_starts=starts, language_id=_language_of(args.file),
+                                line_starts=starts, language_id=language_for_path(args.file.name),
                                 path=args.file.name, invoked=args.invoked)
     start = time.monotonic()
     deadline = start + settings.time_budget_ms / 1000
@@ -148,15 +149,3 @@ def _complete(args: argparse.Namespace) -> int:
           f"{(time.monotonic() - start) * 1000:.0f} ms", file=sys.stderr)
     host.unload()
     return 0
-
-
-_EXTENSIONS = {
-    ".py": "python", ".js": "javascript", ".jsx": "javascriptreact", ".ts": "typescript",
-    ".tsx": "typescriptreact", ".go": "go", ".rs": "rust", ".java": "java", ".c": "c",
-    ".h": "c", ".cc": "cpp", ".cpp": "cpp", ".hpp": "cpp", ".cs": "csharp", ".rb": "ruby",
-    ".php": "php", ".sh": "shellscript", ".bash": "shellscript", ".lua": "lua",
-}
-
-
-def _language_of(path: Path) -> str:
-    return _EXTENSIONS.get(path.suffix.lower(), "")
