@@ -33,13 +33,14 @@ class ModelStatus:
     engine: str = ""
     template: str = ""
     load_ms: float = 0.0
+    warm_up_ms: float = 0.0
     last_latency_ms: float | None = None
 
     def as_json(self) -> dict[str, object]:
         return {
             "state": self.state, "message": self.message, "model": self.model,
             "path": self.path, "engine": self.engine, "template": self.template,
-            "loadMs": round(self.load_ms, 1),
+            "loadMs": round(self.load_ms, 1), "warmUpMs": round(self.warm_up_ms, 1),
             "lastLatencyMs": None if self.last_latency_ms is None
             else round(self.last_latency_ms, 1),
         }
@@ -75,13 +76,14 @@ class ModelHost:
             return self.status
         load_ms = (time.monotonic() - start) * 1000
         self._warm_up(engine, cancel)
+        warm_up_ms = (time.monotonic() - start) * 1000 - load_ms
         self.engine = engine
         self.settings = settings
         self.pipeline = CompletionPipeline(engine, template, settings)
         self.status = ModelStatus(
             state="ready", message="ready", model=_display_name(engine.info),
             path=engine.info.path, engine=engine.info.engine, template=template.family,
-            load_ms=load_ms, last_latency_ms=self.status.last_latency_ms,
+            load_ms=load_ms, warm_up_ms=warm_up_ms, last_latency_ms=self.status.last_latency_ms,
         )
         log.info("model %s loaded in %.0f ms (%s)", engine.info.path, load_ms, template.family)
         return self.status

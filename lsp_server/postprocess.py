@@ -26,9 +26,8 @@ class Plan:
 def plan(line_before: str, line_after: str, prev_line: str, next_line: str,
          invoked: bool) -> Plan | None:
     """What kind of suggestion fits here, or None when none should be offered."""
-    if not invoked and line_after[:1] and _WORD.match(line_after[:1]) and (
-            not line_before or _WORD.match(line_before[-1])):
-        return None  # in the middle of a word
+    if not invoked and line_after[:1] and _WORD.match(line_after[:1]):
+        return None  # in or right before a word: typing there is editing, not writing
     if line_after.strip():
         return Plan(False)  # mid-line: the rest of this line only
     if line_before.rstrip().endswith(_BLOCK_OPENERS):
@@ -70,6 +69,8 @@ def _block_end(lines: list[str], line_before: str) -> int:
     """
     block_width: int | None = None
     for index, line in enumerate(lines):
+        if index == 0 and line_before.strip():
+            continue  # the rest of the opener's line, not the block
         full = line_before + line if index == 0 else line
         if not full.strip():
             continue

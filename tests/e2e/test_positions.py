@@ -1,0 +1,63 @@
+"""Positions in UTF-16 (VS Code) and UTF-8 (Neovim 0.12) with multi-byte text and incremental
+edits: the server must see the text exactly as the editor does."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from lsprotocol import types
+from pytest_lsp import LanguageClient
+
+from tests.e2e.conftest import capabilities, inline_params, open_doc, wait_for_model
+
+LINE = 's = "😀日本" + '
+
+
+def units(text: str, encoding: str) -> int:
+    if encoding == "utf-8":
+        return len(text.encode("utf-8"))
+    return len(text.encode("utf-16-le")) // 2
+
+
+@pytest.mark.parametrize(("profile", "encoding"), [
+    ("visual-studio-code", "utf-16"), ("neovim@v0.9.1", "utf-16"), ("neovim", "utf-8"),
+    ("neovim-0.12", "utf-8")])
+async def test_emoji_and_cjk_before_the_cursor(client: LanguageClient, profile: str,
+                                               encoding: str, tiny_model: Path,
+                                               tmp_path: Path) -> None:
+    result = await client.initialize_session(types.InitializeParams(
+        capabilities=capabilities(profile),
+        initialization_options={"modelPath": str(tiny_model), "maxTokens": 4}))
+    assert (result.capabilities.position_encoding or "utf-16") == encoding
+    await wait_for_model(client)
+    uri = open_doc(client, tmp_path / "u.py", LINE + "\n")
+
+    # Type "abc" after the multi-byte text, as the editor reports it.
+    end = units(LINE, encoding)
+    client.text_document_did_change(types.DidChangeTextDocumentParams(
+        text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=2),
+        content_changes=[types.TextDocumentContentChangePartial(
+            range=types.Range(start=types.Position(line=0, character=end),
+                              end=types.Position(line=0, character=end)),
+            text="abc")]))
+    cursor = units(LINE + "abc", encoding)
+
+    completion = await client.text_document_completion_async(types.CompletionParams(
+        text_document=types.TextDocumentIdentifier(uri=uri),
+        position=types.Position(line=0, character=cursor),
+        context=types.CompletionContext(trigger_kind=types.CompletionTriggerKind.Invoked)))
+    assert isinstance(completion, types.CompletionList)
+    [item] = completion.items
+    assert isinstance(item.text_edit, types.TextEdit)
+    # The server found the word the editor has before the cursor, at the editor's columns.
+    assert item.text_edit.new_text.startswith("abc")
+    assert item.text_edit.range.start == types.Position(line=0, character=end)
+    assert item.text_edit.range.end == types.Position(line=0, character=cursor)
+
+    inline = await client.text_document_inline_completion_async(inline_params(uri, 0, cursor,
+                                                                              invoked=True))
+    assert inline is not None
+    items = inline.items if isinstance(inline, types.InlineCompletionList) else inline
+    assert items[0].range == types.Range(start=types.Position(line=0, character=cursor),
+                                         end=types.Position(line=0, character=cursor))

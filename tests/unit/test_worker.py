@@ -1,0 +1,88 @@
+"""The model worker's scheduling: priorities, latest-wins, cancellation (fake jobs are fine
+here: this is about ordering, not inference)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from lsp_server.engines.base import CancelToken
+from lsp_server.worker import Priority, Worker
+
+
+@pytest.fixture
+def worker() -> Iterator[Worker]:
+    w = Worker()
+    yield w
+    w.close()
+
+
+def blocker(started: threading.Event, release: threading.Event):  # type: ignore[no-untyped-def]
+    def run(cancel: CancelToken) -> str:
+        started.set()
+        while not release.is_set() and not cancel.should_stop():
+            time.sleep(0.001)
+        return "cancelled" if cancel.cancelled else "done"
+    return run
+
+
+def test_priority_order(worker: Worker) -> None:
+    started, release = threading.Event(), threading.Event()
+    worker.submit(blocker(started, release), priority=Priority.MODEL)
+    assert started.wait(2)
+    order: list[str] = []
+    worker.submit(lambda c: order.append("background"), priority=Priority.BACKGROUND)
+    worker.submit(lambda c: order.append("command"), priority=Priority.COMMAND)
+    worker.submit(lambda c: order.append("completion"), priority=Priority.COMPLETION)
+    release.set()
+    assert worker.wait_idle(2)
+    assert order == ["completion", "command", "background"]
+
+
+def test_latest_wins_per_key(worker: Worker) -> None:
+    started, release = threading.Event(), threading.Event()
+    running = worker.submit(blocker(started, release), key="doc")
+    assert started.wait(2)
+    queued = worker.submit(lambda c: "old", key="doc")
+    newest = worker.submit(lambda c: "new", key="doc")
+    other = worker.submit(lambda c: "other", key="other-doc")
+    assert running.future.result(2) == "cancelled"  # the running one was told to stop
+    assert queued.future.cancelled()
+    assert newest.future.result(2) == "new" and other.future.result(2) == "other"
+    assert worker.stats.dropped == 1 and worker.stats.cancelled == 1
+
+
+def test_cancel_running_job_records_stop_latency(worker: Worker) -> None:
+    started, release = threading.Event(), threading.Event()
+    job = worker.submit(blocker(started, release))
+    assert started.wait(2)
+    worker.cancel(job)
+    assert job.future.result(2) == "cancelled"
+    assert worker.wait_idle(2)
+    assert worker.stats.last_stop_latency_ms is not None
+    assert worker.stats.last_stop_latency_ms < 500
+
+
+def test_failing_job_does_not_kill_the_worker(worker: Worker) -> None:
+    def boom(cancel: CancelToken) -> None:
+        raise RuntimeError("engine exploded")
+
+    failed = worker.submit(boom)
+    with pytest.raises(RuntimeError, match="exploded"):
+        failed.future.result(2)
+    assert worker.submit(lambda c: 42).future.result(2) == 42
+    assert worker.alive and worker.stats.failed == 1
+
+
+def test_deadline_reaches_the_job(worker: Worker) -> None:
+    job = worker.submit(lambda c: c.should_stop(), deadline=time.monotonic() - 1)
+    assert job.future.result(2) is True
+
+
+def test_closed_worker_refuses_new_jobs() -> None:
+    w = Worker()
+    w.close()
+    assert w.submit(lambda c: 1).future.cancelled()
