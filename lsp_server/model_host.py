@@ -14,12 +14,14 @@ from typing import Literal
 from .config import Settings
 from .engines.base import CancelToken, Engine, EngineError, GenerationParams, ModelInfo, Prompt
 from .models import load_engine
-from .pipeline import CompletionPipeline
+from .pipeline import CompletionPipeline, CompletionResult
 from .prompts import PromptError, choose_completion_template, completion_templates
 
 log = logging.getLogger(__name__)
 
-State = Literal["unloaded", "loading", "ready", "error"]
+# "unavailable": loaded, but its inference server did not answer the last request; requests
+# still go to it, and the first that succeeds makes the state "ready" again.
+State = Literal["unloaded", "loading", "ready", "unavailable", "error"]
 
 WARM_UP_PROMPT = "def add(a, b):\n    return"
 
@@ -52,10 +54,12 @@ class ModelHost:
         self.engine: Engine | None = None
         self.pipeline: CompletionPipeline | None = None
         self.settings: Settings | None = None  # what the current engine was loaded with
+        self.load_error: EngineError | None = None
+        self.last_completion: CompletionResult | None = None
 
     @property
     def ready(self) -> bool:
-        return self.status.state == "ready" and self.pipeline is not None
+        return self.status.state in ("ready", "unavailable") and self.pipeline is not None
 
     def set_loading(self, settings: Settings) -> None:
         self.status = replace(self.status, state="loading", message="loading model",
@@ -64,13 +68,15 @@ class ModelHost:
     def load(self, settings: Settings, cancel: CancelToken) -> ModelStatus:
         """Replace the engine (worker thread only). Never raises: failures become the status."""
         self.unload()
+        self.load_error = None
         start = time.monotonic()
         try:
-            engine = load_engine(settings)
+            engine = load_engine(settings, cancel)
             template = choose_completion_template(
                 completion_templates(settings.prompts_dir), engine.info, engine,
                 settings.completion_template)
         except (EngineError, PromptError) as exc:
+            self.load_error = exc if isinstance(exc, EngineError) else None
             self.status = ModelStatus(state="error", message=str(exc),
                                       path=settings.model_path, engine=settings.engine)
             return self.status
@@ -104,8 +110,22 @@ class ModelHost:
         self.engine = None
         self.pipeline = None
 
-    def record_latency(self, ms: float) -> None:
-        self.status = replace(self.status, last_latency_ms=ms)
+    def record_failure(self, message: str) -> None:
+        """A request failed in the loaded engine (its inference server went away, say)."""
+        if self.pipeline is not None:
+            self.status = replace(self.status, state="unavailable", message=message)
+
+    def record_success(self) -> bool:
+        """A request went through; True if that ends an "unavailable" spell."""
+        if self.status.state != "unavailable":
+            return False
+        self.status = replace(self.status, state="ready", message="ready")
+        return True
+
+    def record_completion(self, result: CompletionResult | None, latency_ms: float) -> None:
+        self.status = replace(self.status, last_latency_ms=latency_ms)
+        if result is not None and result.generation is not None:
+            self.last_completion = result
 
 
 def _display_name(info: ModelInfo) -> str:

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from . import postprocess
 from .config import Settings
 from .context import TokenCounter, cursor_line, cursor_window
-from .engines.base import CancelToken, Engine, Generation, GenerationParams
+from .engines.base import CancelToken, Engine, Generation, GenerationParams, Prompt
 from .prompts import Template
 
 
@@ -39,6 +39,7 @@ class CompletionResult:
     text: str  # to insert at the cursor; "" for no suggestion
     reason: str  # "ok", or why there is no suggestion
     generation: Generation | None = None
+    prompt: Prompt | None = None  # what the engine was given, for `hearth.lastCompletion`
     context_ms: float = 0.0
     total_ms: float = 0.0
 
@@ -80,10 +81,10 @@ class CompletionPipeline:
         )
         generation = self.engine.generate(prompt, params, cancel)
         if generation.stop_reason == "cancelled":
-            return CompletionResult("", "cancelled", generation, context_ms, _ms(start))
+            return CompletionResult("", "cancelled", generation, prompt, context_ms, _ms(start))
         suggestion = postprocess.finish(generation.text, plan, window.prefix, window.suffix,
                                         line.eol)
-        return CompletionResult(suggestion, "ok" if suggestion else "empty", generation,
+        return CompletionResult(suggestion, "ok" if suggestion else "empty", generation, prompt,
                                 context_ms, _ms(start))
 
 

@@ -87,7 +87,7 @@ async def _complete(ls: HearthServer, uri: str, position: types.Position, invoke
     result = await ls.run_on_model(lambda cancel: pipeline.complete(request, cancel),
                                    key=f"complete:{uri}", priority=Priority.COMPLETION,
                                    deadline=deadline)
-    ls.model.record_latency((time.monotonic() - received) * 1000)
+    ls.model.record_completion(result, (time.monotonic() - received) * 1000)
     ls.send_status()
     if result is None or not result.text or doc.version != version:
         return None  # nothing to say, or the text changed meanwhile: the suggestion is stale

@@ -91,6 +91,15 @@ def open_doc(client: LanguageClient, path: Path, text: str, language: str = "pyt
     return uri
 
 
+def request_with_id(client: LanguageClient, method: str, params: Any,
+                    msg_id: str) -> asyncio.Future[Any]:
+    """Send a request with a known id (so the test can ``$/cancelRequest`` it) in the
+    background; pytest-lsp sends nothing until awaited, hence ensure_future."""
+    coroutine = client.protocol.send_request_async(  # type: ignore[no-untyped-call]
+        method, params, msg_id=msg_id)
+    return asyncio.ensure_future(coroutine)
+
+
 def inline_params(uri: str, line: int, character: int,
                   invoked: bool = False) -> types.InlineCompletionParams:
     kind = (types.InlineCompletionTriggerKind.Invoked if invoked
