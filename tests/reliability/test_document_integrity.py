@@ -10,8 +10,8 @@ from hypothesis import strategies as st
 
 from lsp_server.documents import DocumentStore, Encoding, Pos, TextChange
 
-ALPHABET = st.sampled_from(list("ab yz_(){}:\t") + ["\n", "\r\n", "\r", "é", "日", "😀", "𝄞",
-                                                     "\u2028", "\x0c", "\u0301"])
+ALPHABET = st.sampled_from([*"ab yz_(){}:\t", "\n", "\r\n", "\r", "é", "日", "😀", "𝄞",
+                            "\u2028", "\x0c", "\u0301"])
 TEXT = st.lists(ALPHABET, max_size=40).map("".join)
 ENCODINGS: list[Encoding] = ["utf-8", "utf-16", "utf-32"]
 
