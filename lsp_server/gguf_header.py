@@ -18,6 +18,25 @@ _STRING, _ARRAY = 8, 9
 MAX_STRING = 16 << 20  # a chat template is a few KB; anything this big is a broken file
 
 
+# llama.cpp's ``general.file_type`` codes: the quantisation most of the weights use.
+FILE_TYPES = {
+    0: "F32", 1: "F16", 2: "Q4_0", 3: "Q4_1", 7: "Q8_0", 8: "Q5_0", 9: "Q5_1", 10: "Q2_K",
+    11: "Q3_K_S", 12: "Q3_K_M", 13: "Q3_K_L", 14: "Q4_K_S", 15: "Q4_K_M", 16: "Q5_K_S",
+    17: "Q5_K_M", 18: "Q6_K", 19: "IQ2_XXS", 20: "IQ2_XS", 21: "Q2_K_S", 22: "IQ3_XS",
+    23: "IQ3_XXS", 24: "IQ1_S", 25: "IQ4_NL", 26: "IQ3_S", 27: "IQ3_M", 28: "IQ2_S",
+    29: "IQ2_M", 30: "IQ4_XS", 31: "IQ1_M", 32: "BF16", 36: "TQ1_0", 37: "TQ2_0",
+}
+
+
+def quantization_name(code: object) -> str:
+    """``general.file_type`` as llama.cpp names it ("Q4_K_M"); "" when absent."""
+    try:
+        number = int(str(code))
+    except ValueError:
+        return str(code)
+    return FILE_TYPES.get(number, f"type {number}")
+
+
 class GGUFError(ValueError):
     """The file is not a readable GGUF file; the message says why."""
 
@@ -40,6 +59,11 @@ class GGUFHeader:
     def get_int(self, key: str) -> int:
         value = self.metadata.get(key, 0)
         return int(value) if isinstance(value, int | float) else 0
+
+    @property
+    def quantization(self) -> str:
+        code = self.metadata.get("general.file_type")
+        return "" if code is None else quantization_name(code)
 
 
 def is_gguf(path: Path) -> bool:

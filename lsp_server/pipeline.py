@@ -1,10 +1,13 @@
 """The completion spine, free of LSP types:
 
     request → plan (is a suggestion wanted here? one line or a block?)
-            → context (prefix/suffix windows within the token budget)
+            → context (prefix/suffix windows within the token budget, then the project:
+                       scope chain, imports, symbols from the workspace index, similar code)
             → prompt (the model family's template, stable parts first)
             → generate (the warm engine, on the worker thread)
             → postprocess (trim, balance, cut at the block's end)
+            → check (no new syntax errors, fits the layout); if it fails and the engine can
+                     branch: explore alternatives and rank them by how they lead into the suffix
 
 Everything here runs on the worker thread that owns the engine.
 """
@@ -16,11 +19,22 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from . import postprocess
+from . import postprocess, ranking
 from .config import Settings
 from .context import TokenCounter, cursor_line, cursor_window
-from .engines.base import CancelToken, Engine, Generation, GenerationParams, Prompt
+from .engines.base import (
+    BranchingEngine,
+    CancelToken,
+    Engine,
+    Generation,
+    GenerationParams,
+    Prompt,
+)
+from .index import WorkspaceIndex
+from .project_context import ContextBuilder
 from .prompts import Template
+from .syntax import Parsed
+from .workspace_files import excluded
 
 
 @dataclass(frozen=True)
@@ -32,6 +46,8 @@ class CompletionRequest:
     language_id: str = ""
     path: str = ""  # workspace-relative path, shown to the model
     invoked: bool = False  # explicitly asked for (not while typing)
+    syntax: Parsed | None = None  # the document's tree for ``text``, when the caller keeps one
+    single_line: bool = False  # never a block (benchmarks, clients that show one line)
 
 
 @dataclass(frozen=True)
@@ -42,33 +58,47 @@ class CompletionResult:
     prompt: Prompt | None = None  # what the engine was given, for `hearth.lastCompletion`
     context_ms: float = 0.0
     total_ms: float = 0.0
+    considered: ranking.Ranking | None = None  # the candidates checked and ranked
 
 
 class CompletionPipeline:
     """Built once per loaded model; ``complete`` is called per request."""
 
-    def __init__(self, engine: Engine, template: Template, settings: Settings) -> None:
+    def __init__(self, engine: Engine, template: Template, settings: Settings,
+                 index: WorkspaceIndex | None = None) -> None:
         self.engine = engine
         self.template = template
         self.settings = settings
         self.counter = TokenCounter(engine.count_tokens)
+        self.context = ContextBuilder(index)
+        # Suffix-aware ranking needs an engine that can branch, and is for models without FIM
+        # (a FIM model sees the suffix in its prompt).
+        self.ranker = ranking.Ranker(engine) if isinstance(engine, BranchingEngine) \
+            and not template.fim else None
 
     def complete(self, request: CompletionRequest, cancel: CancelToken) -> CompletionResult:
         start = time.monotonic()
         text, offset, starts = request.text, request.offset, request.line_starts
+        if excluded(request.path, self.settings.exclude):
+            return CompletionResult("", "excluded", total_ms=_ms(start))  # never in a prompt
         line = cursor_line(text, offset, starts)
         prev_line, next_line = _neighbour_lines(text, offset, starts)
         plan = postprocess.plan(line.before, line.after, prev_line, next_line, request.invoked)
         if plan is None:
             return CompletionResult("", "mid-word", total_ms=_ms(start))
+        if request.single_line:
+            plan = postprocess.Plan(multiline=False)
 
         budget = max(64, min(self.settings.prompt_tokens,
                              self.settings.context_size - self.settings.max_tokens - 16))
         suffix_budget = budget // 4 if self.template.fim else min(256, budget // 4)
+        project_budget = budget // 4
         window = cursor_window(text, offset, starts, self.counter,
-                               budget - suffix_budget, suffix_budget)
+                               budget - suffix_budget - project_budget, suffix_budget)
+        tree = self._syntax(request)
+        project = self.context.build(request, tree, window, project_budget, self.counter)
         prompt = self.template.render(
-            context=_file_header(request), prefix=window.prefix,
+            context=project.text, prefix=window.prefix,
             suffix=window.suffix if self.template.fim else "",
         )
         context_ms = _ms(start)
@@ -77,31 +107,33 @@ class CompletionPipeline:
             max_tokens=self.settings.max_tokens,
             stop=self.template.stop,
             stop_when=postprocess.stop_condition(plan, line.before),
-            heal=not self.template.fim,
+            # Heal a prompt cut inside a token; one ending at a line break is not.
+            heal=not self.template.fim and not window.prefix.endswith(("\n", "\r")),
         )
         generation = self.engine.generate(prompt, params, cancel)
         if generation.stop_reason == "cancelled":
             return CompletionResult("", "cancelled", generation, prompt, context_ms, _ms(start))
-        suggestion = postprocess.finish(generation.text, plan, window.prefix, window.suffix,
-                                        line.eol)
+
+        def finish(raw: str) -> str:
+            return postprocess.finish(raw, plan, window.prefix, window.suffix, line.eol)
+
+        site = ranking.Site(request.language_id, window.prefix, window.suffix, line.eol, tree,
+                            offset, project.members)
+        best = ranking.check(finish(generation.text), site)
+        considered = ranking.Ranking(candidates=[best])
+        search = self.settings.suggestion_search
+        if self.ranker is not None and search != "off":
+            best, considered = self.ranker.improve(prompt, params, best, site, finish, cancel,
+                                                   always=search == "always")
+        suggestion = ranking.without_new_errors(best, site)
         return CompletionResult(suggestion, "ok" if suggestion else "empty", generation, prompt,
-                                context_ms, _ms(start))
+                                context_ms, _ms(start), considered)
 
-
-def _file_header(request: CompletionRequest) -> str:
-    """A first line naming the file, in the language's comment syntax (stable across keystrokes)."""
-    if not request.path:
-        return ""
-    marker = _COMMENT.get(request.language_id, "#")
-    return f"{marker} {request.path}\n"
-
-
-_COMMENT = {
-    "c": "//", "cpp": "//", "csharp": "//", "go": "//", "java": "//", "javascript": "//",
-    "javascriptreact": "//", "typescript": "//", "typescriptreact": "//", "rust": "//",
-    "kotlin": "//", "swift": "//", "php": "//", "scala": "//", "dart": "//", "lua": "--",
-    "sql": "--", "haskell": "--",
-}
+    def _syntax(self, request: CompletionRequest) -> Parsed | None:
+        """The document's tree: the editor's copy when it matches the text, else parsed."""
+        if request.syntax is not None and request.syntax.text == request.text:
+            return request.syntax
+        return Parsed.parse(request.text, request.language_id)
 
 
 def _neighbour_lines(text: str, offset: int, starts: Sequence[int]) -> tuple[str, str]:

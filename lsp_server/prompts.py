@@ -53,12 +53,14 @@ class Template:
     def render(self, **fields: str) -> Prompt:
         """Fill the placeholders; unknown placeholders are left empty."""
         parts: list[tuple[str, bool]] = []
+        used: dict[str, str] = {}
         for literal, name, _spec, _conv in string.Formatter().parse(self.template):
             if literal:
                 parts.append((literal, True))
             if name is not None:
-                parts.append((fields.get(name, ""), False))
-        return Prompt(tuple(part for part in parts if part[0]))
+                used[name] = fields.get(name, "")
+                parts.append((used[name], False))
+        return Prompt(tuple(part for part in parts if part[0]), tuple(used.items()))
 
 
 def _parse(raw: Mapping[str, Any], source: str) -> Template:

@@ -8,22 +8,30 @@ answers immediately.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import time
 import uuid
 from collections.abc import Callable, Generator
+from dataclasses import replace
 from typing import Any, TypeVar
 
 from lsprotocol import types
+from lsprotocol.types import ResponseError
 from pygls import uris
+from pygls.exceptions import JsonRpcInternalError, JsonRpcInvalidParams
 from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol, lsp_method
 
 from . import __version__
 from .config import Settings, merge
 from .documents import DocumentStore, Encoding
+from .engines.base import EngineError, EngineUnavailable
+from .index import WorkspaceIndex
 from .model_host import ModelHost, ModelStatus
+from .syntax import DocumentTrees
+from .watcher import WorkspaceWatcher
 from .worker import Job, Priority, Worker
 
 log = logging.getLogger(__name__)
@@ -35,9 +43,32 @@ _RELOAD_KEYS = ("model_path", "engine", "model_type", "threads", "context_size",
                 "completion_template", "prompts_dir", "server_url", "api_key_env", "ca_bundle")
 
 
+class _Rejected:
+    """A message that could not be read; already answered (or ignorable)."""
+
+    jsonrpc = ""
+
+
 class HearthProtocol(LanguageServerProtocol):
     """Document sync goes to hearth's own store (LSP line breaks, per-encoding columns),
-    not pygls's workspace, so each change is applied once."""
+    not pygls's workspace, so each change is applied once. Malformed messages are answered
+    with an error instead of being dropped (a client would wait forever for the reply)."""
+
+    def structure_message(self, data: dict[str, Any]) -> Any:
+        try:
+            return super().structure_message(data)
+        except (JsonRpcInvalidParams, JsonRpcInternalError):
+            if isinstance(data.get("method"), str) and isinstance(data.get("id"), int | str):
+                self._send_response(data["id"], error=ResponseError(
+                    code=JsonRpcInvalidParams.CODE,
+                    message=f"invalid params for {data['method']}"))
+            return _Rejected()
+
+    def handle_message(self, message: Any) -> None:
+        if isinstance(message, _Rejected) or not hasattr(message, "jsonrpc"):
+            log.warning("ignoring a message that is not a JSON-RPC object")
+            return
+        super().handle_message(message)
 
     @lsp_method(types.TEXT_DOCUMENT_DID_OPEN)
     def lsp_text_document__did_open(self, params: types.DidOpenTextDocumentParams
@@ -66,12 +97,20 @@ class HearthServer(LanguageServer):
         self.settings = self.base_settings
         self.init_options: Any = None
         self.documents = DocumentStore()
+        self.trees = DocumentTrees()  # each open document's syntax tree, edited incrementally
+        self.trees.attach(self.documents)
+        self.index = WorkspaceIndex()  # started after `initialized` (features/workspace.py)
+        self.watcher: WorkspaceWatcher | None = None
         self.worker = Worker()
-        self.model = ModelHost()
+        self.model = ModelHost(self.index)
         self.locale = "en"
         self.pending_errors: list[str] = []
         self._background: set[asyncio.Future[Any]] = set()
         self._status_sent = 0.0
+        self._status_later: asyncio.TimerHandle | None = None
+        self._load_retries = 0  # consecutive start-ups that found the inference server down
+        self._retry: asyncio.TimerHandle | None = None
+        self._failure_shown: tuple[str, float] = ("", 0.0)  # message, when
 
     # -- settings ---------------------------------------------------------------------------
     def apply_settings(self, workspace_settings: Any) -> list[str]:
@@ -129,14 +168,19 @@ class HearthServer(LanguageServer):
         finally:
             self._end_progress(progress, self.model.status.message)
         if status.state == "error":
-            self.show(types.MessageType.Error, f"hearth: {status.message}")
+            if self._retry_load_later(settings):
+                self.log(f"hearth: {self.model.status.message}", types.MessageType.Warning)
+            else:
+                self.show(types.MessageType.Error, f"hearth: {status.message}")
         else:
+            self._load_retries = 0
             self.log(f"hearth: loaded {status.model} with {status.engine} in "
                      f"{status.load_ms:.0f} ms; completion template {status.template}")
         self.send_status(force=True)
         return status
 
-    async def _begin_progress(self, title: str, message: str) -> str | None:
+    async def _begin_progress(self, title: str, message: str, cancellable: bool = False
+                              ) -> str | None:
         caps = self.client_capabilities.window
         if caps is None or not caps.work_done_progress:
             return None
@@ -146,7 +190,7 @@ class HearthServer(LanguageServer):
         except Exception:
             return None
         self.work_done_progress.begin(token, types.WorkDoneProgressBegin(
-            title=title, message=message, cancellable=False))
+            title=title, message=message, cancellable=cancellable))
         return token
 
     def _end_progress(self, token: str | None, message: str) -> None:
@@ -163,13 +207,53 @@ class HearthServer(LanguageServer):
         """
         job: Job[T] = self.worker.submit(fn, key=key, priority=priority, deadline=deadline)
         try:
-            return await asyncio.wrap_future(job.future)
+            result = await asyncio.wrap_future(job.future)
         except asyncio.CancelledError:
             task = asyncio.current_task()
             if task is not None and task.cancelling():
                 self.worker.cancel(job)
                 raise
             return None  # superseded by a newer request for the same document
+        except EngineError as exc:
+            self.engine_failed(exc)
+            return None
+        if self.model.record_success():
+            self.log("hearth: the inference server answers again")
+            self.send_status(force=True)
+        return result
+
+    def engine_failed(self, exc: EngineError) -> None:
+        """A request failed in the engine (an inference server went away, say): tell the user
+        once a minute per problem, keep serving; the next request tries again."""
+        message = str(exc)
+        self.model.record_failure(message)
+        now = time.monotonic()
+        last, when = self._failure_shown
+        if message != last or now - when > 60:
+            self._failure_shown = (message, now)
+            self.show(types.MessageType.Warning, f"hearth: {message}")
+        else:
+            log.warning("%s", message)
+        self.send_status(force=True)
+
+    def _retry_load_later(self, settings: Settings) -> bool:
+        """An inference server that is down at start-up: try again, less and less often."""
+        if not isinstance(self.model.load_error, EngineUnavailable):
+            self._load_retries = 0
+            return False
+        delay = min(60.0, 2.0 * 2 ** self._load_retries)
+        self._load_retries += 1
+        self.model.status = replace(self.model.status, message=(
+            f"{self.model.status.message} (trying again in {delay:.0f} s)"))
+
+        def again() -> None:
+            if self.settings == settings and self.model.status.state == "error":
+                self.start_model_load()
+
+        if self._retry is not None:
+            self._retry.cancel()
+        self._retry = asyncio.get_running_loop().call_later(delay, again)
+        return True
 
     # -- messages to the client -------------------------------------------------------------
     def show(self, kind: types.MessageType, message: str) -> None:
@@ -180,10 +264,19 @@ class HearthServer(LanguageServer):
         self.window_log_message(types.LogMessageParams(type=kind, message=message))
 
     def send_status(self, force: bool = False) -> None:
-        """``hearth/status`` for the editor clients' status bars (at most once a second)."""
+        """``hearth/status`` for the editor clients' status bars (at most once a second; an
+        update inside that second is sent at its end, so the last latency always arrives)."""
         now = time.monotonic()
-        if not force and now - self._status_sent < 1.0:
+        wait = self._status_sent + 1.0 - now
+        if not force and wait > 0:
+            if self._status_later is None:
+                with contextlib.suppress(RuntimeError):  # not on the event loop: skip it
+                    self._status_later = asyncio.get_running_loop().call_later(
+                        wait, self.send_status, True)
             return
+        if self._status_later is not None:
+            self._status_later.cancel()
+            self._status_later = None
         self._status_sent = now
         self.protocol.notify(STATUS_NOTIFICATION, self.status_json())
 
@@ -199,9 +292,29 @@ class HearthServer(LanguageServer):
             lastStopLatencyMs=None if stats.last_stop_latency_ms is None
             else round(stats.last_stop_latency_ms, 2),
         )
+        index = self.index.stats()
+        data["index"] = {"files": index.files, "symbols": index.symbols, "pending": index.pending,
+                         "scanMs": None if index.scan_ms is None else round(index.scan_ms, 1)}
         return data
 
+    def report_server_error(self, error: Exception, source: Any) -> None:
+        """Errors outside any request (a garbled message, a failing notification handler) go to
+        the log, not a pop-up per occurrence; the server keeps serving."""
+        log.error("internal error (%s): %s", getattr(source, "__name__", source), error)
+        try:
+            self.window_log_message(types.LogMessageParams(
+                type=types.MessageType.Error, message=f"hearth: internal error: {error}"))
+        except Exception:
+            log.debug("could not send the error to the client", exc_info=True)
+
     def shutdown(self) -> None:
+        if self._status_later is not None:
+            self._status_later.cancel()
+        if self._retry is not None:
+            self._retry.cancel()
+        if self.watcher is not None:
+            self.watcher.stop()
+        self.index.close()
         self.worker.close()
         self.model.unload()
         super().shutdown()  # type: ignore[no-untyped-call]

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import Any, Generic, TypeVar
 
-from .engines.base import CancelToken
+from .engines.base import CancelToken, EngineError
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -99,6 +99,12 @@ class Worker:
                 self.stats.dropped += 1
             job.cancel.cancel()
 
+    def waiting(self, above: Priority) -> bool:
+        """Whether a job more urgent than ``above`` is queued: a long job gives way to it."""
+        with self._lock:
+            return any(priority < above and not job.future.done()
+                       for priority, _, job in self._queue)
+
     def cancel_all(self, predicate: Callable[[Job[Any]], bool] = lambda job: True) -> None:
         with self._lock:
             for _, _, job in self._queue:
@@ -156,7 +162,10 @@ class Worker:
                 result = job.fn(job.cancel)
             except BaseException as exc:
                 self.stats.failed += 1
-                log.exception("model job failed")
+                if isinstance(exc, EngineError):  # reported to the user; no traceback needed
+                    log.warning("model job failed: %s", exc)
+                else:
+                    log.exception("model job failed")
                 job.future.set_exception(exc)
             else:
                 job.future.set_result(result)

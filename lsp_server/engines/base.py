@@ -19,6 +19,10 @@ class EngineError(RuntimeError):
     """An engine could not load or run; the message is meant for the user."""
 
 
+class EngineUnavailable(EngineError):
+    """The engine's backend (an inference server) cannot be reached now; later may work."""
+
+
 class CancelToken:
     """Set from any thread; polled by the engine between tokens and during prompt evaluation."""
 
@@ -44,6 +48,17 @@ class CancelToken:
     def reason(self) -> StopReason:
         return "cancelled" if self._event.is_set() else "deadline"
 
+    def wait(self, timeout: float | None) -> bool:
+        """Block until cancelled or ``timeout`` seconds pass; True if cancelled."""
+        return self._event.wait(timeout)
+
+    def with_deadline(self, deadline: float) -> CancelToken:
+        """A token that stops at ``deadline`` (or this one's, if earlier) and shares this one's
+        cancel flag."""
+        child = CancelToken(deadline if self.deadline is None else min(deadline, self.deadline))
+        child._event = self._event
+        return child
+
 
 @dataclass(frozen=True)
 class Prompt:
@@ -52,6 +67,9 @@ class Prompt:
     smuggle control tokens into the prompt."""
 
     parts: tuple[tuple[str, bool], ...]  # (text, is_markup)
+    # The document text each template placeholder was filled with ("prefix", "suffix", ...), for
+    # engines whose server builds the prompt itself (llama.cpp's /infill).
+    fields: tuple[tuple[str, str], ...] = ()
 
     @staticmethod
     def plain(text: str) -> Prompt:
@@ -60,6 +78,10 @@ class Prompt:
     @property
     def text(self) -> str:
         return "".join(text for text, _ in self.parts)
+
+    def field(self, name: str) -> str | None:
+        """The text of placeholder ``name``, or None if the template has no such placeholder."""
+        return next((value for key, value in self.fields if key == name), None)
 
 
 @dataclass(frozen=True)
@@ -116,6 +138,25 @@ class Engine(Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+@runtime_checkable
+class BranchingEngine(Protocol):
+    """Optional (checked with ``isinstance``): continue a prompt several ways at once, and say
+    how likely a continuation is. The pipeline uses it to rank candidates by how well they lead
+    into the code after the cursor; engines without it (an inference server) get one greedy
+    generation, unranked."""
+
+    def explore(self, prompt: Prompt, params: GenerationParams, starts: Sequence[str],
+                width: int, cancel: CancelToken) -> list[Generation]:
+        """Greedy continuations of ``prompt + start`` for each start, each branching into the
+        ``width`` likeliest next tokens; texts begin with their start."""
+        ...
+
+    def logprobs(self, prompt: Prompt, texts: Sequence[str], heal: bool,
+                 cancel: CancelToken) -> list[float | None]:
+        """log P(text | prompt) for each text, comparable with each other (None: unknown)."""
+        ...
 
 
 def find_stop(text: str, stops: Sequence[str], start: int = 0) -> int:

@@ -17,8 +17,10 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from ..gguf_header import quantization_name
 from .base import EngineError, ModelInfo, Prompt
-from .local import Aborted, LocalEngine
+from .branching import BranchingLocalEngine, Row
+from .local import Aborted
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +41,11 @@ def _route_native_logs(llama_cpp: Any) -> None:
     llama_cpp.llama_log_set(forward, ctypes.c_void_p(0))
 
 
-class LlamaCppEngine(LocalEngine):
+# Sequences besides the main one, for exploring several continuations at once (ranking).
+BRANCHES = 8
+
+
+class LlamaCppEngine(BranchingLocalEngine):
     def __init__(self, path: str, *, threads: int, context_size: int,
                  batch_size: int = 256) -> None:
         try:
@@ -70,6 +76,7 @@ class LlamaCppEngine(LocalEngine):
         self._lib = llama_cpp
         self._vocab = self._llm._model.vocab
         self._n_vocab = self._llm.n_vocab()
+        self._branch_count = _enable_branches(self._llm, BRANCHES)
         self._abort_hook = llama_cpp.ggml_abort_callback(self._should_abort)
         llama_cpp.llama_set_abort_callback(self._llm._ctx.ctx, self._abort_hook, None)
         self._special_cache: dict[str, bool] = {}
@@ -138,6 +145,51 @@ class LlamaCppEngine(LocalEngine):
     def _is_end(self, token: int) -> bool:
         return bool(self._lib.llama_vocab_is_eog(self._vocab, token))
 
+    # -- branches: extra sequences sharing the main one's KV cells ---------------------------
+    def _branch_capacity(self) -> int:
+        return self._branch_count
+
+    def _branch_copy(self, seq: int, source: int, keep: int) -> None:
+        ctx = self._llm._ctx
+        if seq == source:
+            ctx.kv_cache_seq_rm(seq, max(0, keep), -1)
+            return
+        ctx.kv_cache_seq_rm(seq, -1, -1)
+        if keep > 0:
+            ctx.kv_cache_seq_cp(source, seq, 0, keep)
+
+    def _branch_clear(self) -> None:
+        for seq in range(1, self._branch_count + 1):
+            self._llm._ctx.kv_cache_seq_rm(seq, -1, -1)
+
+    def _branch_eval(self, rows: Sequence[Row]) -> list[npt.NDArray[np.float32]]:
+        batch = self._llm._batch.batch
+        capacity = self._llm.n_batch
+        flat = [(r, i, seq, pos + i, token, every or i == len(tokens) - 1)
+                for r, (seq, pos, tokens, every) in enumerate(rows)
+                for i, token in enumerate(tokens)]
+        out: list[list[npt.NDArray[np.float32]]] = [[] for _ in rows]
+        for begin in range(0, len(flat), capacity):
+            chunk = flat[begin:begin + capacity]
+            batch.n_tokens = len(chunk)
+            for j, (_r, _i, seq, pos, token, wants) in enumerate(chunk):
+                batch.token[j] = token
+                batch.pos[j] = pos
+                batch.seq_id[j][0] = seq
+                batch.n_seq_id[j] = 1
+                batch.logits[j] = wants
+            try:
+                self._llm._ctx.decode(self._llm._batch)
+            except RuntimeError as exc:
+                if self._cancel is not None and self._cancel.should_stop():
+                    raise Aborted from exc
+                raise EngineError(f"llama.cpp failed to evaluate branches: {exc}") from exc
+            for j, (r, _i, _seq, _pos, _token, wants) in enumerate(chunk):
+                if wants:
+                    out[r].append(np.array(np.ctypeslib.as_array(
+                        self._llm._ctx.get_logits_ith(j), shape=(self._n_vocab,))))
+        return [np.stack(rows_logits) for rows_logits in out]
+
     def _vocab_size(self) -> int:
         return self._n_vocab
 
@@ -154,12 +206,25 @@ class LlamaCppEngine(LocalEngine):
         self._llm.close()
 
 
-_FILE_TYPES = {
-    "0": "F32", "1": "F16", "2": "Q4_0", "3": "Q4_1", "7": "Q8_0", "8": "Q5_0", "9": "Q5_1",
-    "10": "Q2_K", "11": "Q3_K_S", "12": "Q3_K_M", "13": "Q3_K_L", "14": "Q4_K_S",
-    "15": "Q4_K_M", "16": "Q5_K_S", "17": "Q5_K_M", "18": "Q6_K", "32": "BF16",
-}
+def _enable_branches(llm: Any, count: int) -> int:
+    """Re-create llama-cpp-python's context with room for ``count`` more sequences in one
+    unified KV cache (``Llama`` always makes one sequence). Returns how many it got."""
+    from llama_cpp import _internals
+
+    params = llm.context_params
+    params.n_seq_max = count + 1
+    params.kv_unified = True  # branches share the prompt's cells instead of copying them
+    try:
+        ctx = _internals.LlamaContext(model=llm._model, params=params, verbose=llm.verbose)
+    except (ValueError, RuntimeError) as exc:
+        log.info("no parallel sequences (%s): candidates will not be ranked", exc)
+        params.n_seq_max = 1
+        return 0
+    old, llm._ctx = llm._ctx, ctx
+    old.close()
+    llm.n_tokens = 0
+    return count
 
 
 def _file_type_name(code: str) -> str:
-    return _FILE_TYPES.get(code, code)
+    return quantization_name(code) if code else ""

@@ -9,7 +9,17 @@ if TYPE_CHECKING:
 
 
 def register_all(server: HearthServer) -> None:
-    from . import completion, lifecycle, status, sync
+    from . import (
+        code_actions,
+        completion,
+        diagnostics,
+        explain,
+        lifecycle,
+        status,
+        sync,
+        workspace,
+    )
 
-    for feature in (lifecycle, sync, completion, status):
+    for feature in (lifecycle, sync, completion, status, code_actions, explain, diagnostics,
+                    workspace):
         feature.register(server)

@@ -82,6 +82,7 @@ async def _complete(ls: HearthServer, uri: str, position: types.Position, invoke
     request = CompletionRequest(
         uri=uri, text=doc.text, offset=offset, line_starts=doc.line_starts,
         language_id=doc.language_id, path=ls.display_path(uri), invoked=invoked,
+        syntax=ls.trees.get(uri),
     )
     deadline = received + ls.settings.time_budget_ms / 1000
     result = await ls.run_on_model(lambda cancel: pipeline.complete(request, cancel),

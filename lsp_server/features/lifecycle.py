@@ -7,6 +7,7 @@ from typing import Any
 from lsprotocol import types
 
 from ..server import HearthServer  # at run time: pygls reads handler annotations
+from .workspace import start_workspace_index
 
 
 def register(server: HearthServer) -> None:
@@ -23,6 +24,7 @@ def register(server: HearthServer) -> None:
             ls.show(types.MessageType.Warning,
                     "hearth: invalid settings: " + "; ".join(ls.pending_errors))
             ls.pending_errors = []
+        start_workspace_index(ls)
         await ls.load_model()
 
     @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)

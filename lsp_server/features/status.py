@@ -29,6 +29,9 @@ def register(server: HearthServer) -> None:
             "prompt": [[text, markup] for text, markup in result.prompt.parts]
             if result.prompt else [],
             "generation": asdict(result.generation),
+            "candidates": [{"text": c.text, "origin": c.origin, "valid": c.valid,
+                            "score": c.score} for c in result.considered.candidates]
+            if result.considered else [],
             "contextMs": round(result.context_ms, 2),
             "totalMs": round(result.total_ms, 2),
         }

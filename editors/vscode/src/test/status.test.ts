@@ -1,0 +1,45 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { describe, HearthStatus, isStatus, summary } from "../status";
+
+const ready: HearthStatus = {
+  state: "ready", message: "ready", model: "Qwen2.5 Coder 1.5B Q4_K_M", path: "/models/qwen.gguf",
+  engine: "llama_cpp", template: "qwen", loadMs: 812.4, lastLatencyMs: 41.6, busy: false,
+  generations: { started: 12, completed: 10, cancelled: 2, dropped: 0, failed: 0 },
+};
+
+test("ready: model in the tooltip, last latency in the text", () => {
+  const view = describe(ready, "running");
+  assert.equal(view.text, "$(sparkle) hearth 42 ms");
+  assert.equal(view.severity, "normal");
+  assert.match(view.tooltip, /Qwen2\\\.5 Coder 1\\\.5B Q4\\_K\\_M/);
+  assert.match(view.tooltip, /\| Engine \| llama\\_cpp, template qwen \|/);
+  assert.match(view.tooltip, /\| Loaded in \| 812 ms \|/);
+  assert.match(view.tooltip, /10 completed, 2 cancelled/);
+});
+
+test("ready before any completion shows no latency", () => {
+  assert.equal(describe({ ...ready, lastLatencyMs: null }, "running").text, "$(sparkle) hearth");
+});
+
+test("loading, error, starting and stopped", () => {
+  assert.equal(describe({ state: "loading" }, "running").text, "$(loading~spin) hearth loading");
+  const error = describe({ state: "error", message: "cannot read /m.gguf" }, "running");
+  assert.equal(error.severity, "error");
+  assert.match(error.tooltip, /error: cannot read \/m\\\.gguf/);
+  assert.equal(describe(undefined, "starting").text, "$(loading~spin) hearth");
+  assert.equal(describe(ready, "stopped").severity, "error");
+});
+
+test("isStatus accepts the server's payload only", () => {
+  assert.ok(isStatus(ready));
+  assert.ok(!isStatus({ state: "bogus" }));
+  assert.ok(!isStatus(null));
+  assert.ok(!isStatus("ready"));
+});
+
+test("summary for the notification", () => {
+  assert.equal(summary(ready), "hearth: ready — Qwen2.5 Coder 1.5B Q4_K_M (llama_cpp) — last completion 42 ms");
+  assert.equal(summary({ state: "error", message: "boom" }), "hearth: error — boom");
+  assert.match(summary(undefined), /not reported/);
+});

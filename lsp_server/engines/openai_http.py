@@ -1,0 +1,445 @@
+"""An inference server on the LAN (llama.cpp's server, Ollama, vLLM, llama-cpp-python's server)
+behind the same Engine protocol as the local engines.
+
+Context, prompt templates and post-processing stay in hearth; the server only generates. Every
+generation streams, so closing the connection stops it on the server as well. llama.cpp's
+``/infill`` is used when the server has it and the template is fill-in-the-middle: the server
+then lays out prefix and suffix with the model's own FIM tokens. Otherwise ``/v1/completions``
+gets the prompt hearth rendered.
+
+What the server reveals about its model decides the template: a tokenizer endpoint (``/tokenize``
+on llama.cpp and vLLM, ``/extras/tokenize`` on llama-cpp-python) lets hearth check FIM tokens as
+for a local model; Ollama's ``/api/show`` tells the architecture. A server without a tokenizer
+endpoint gets the plain continuation template unless ``hearth.completionTemplate`` names one.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import re
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from ..config import Settings
+from .base import (
+    CancelToken,
+    EngineError,
+    Generation,
+    GenerationParams,
+    ModelInfo,
+    Prompt,
+    StopReason,
+    find_stop,
+)
+from .http_transport import HttpTransport, ServerError, ServerUnavailable, Stopped
+
+log = logging.getLogger(__name__)
+
+# Tokenized once at load to learn the model's characters per token, so prompt budgets can be
+# measured locally instead of with a round trip per chunk of text.
+CALIBRATION_TEXT = '''import os
+from dataclasses import dataclass
+
+
+@dataclass
+class Config:
+    """Where the service keeps its files, and how long it waits."""
+
+    root: str = os.path.expanduser("~/.cache/service")
+    timeout_ms: int = 1500
+
+    def path_for(self, name: str) -> str:
+        safe = name.replace("/", "_").strip()
+        return os.path.join(self.root, f"{safe}.json")
+
+
+function debounce(fn, wait) {
+  let timer = null;
+  return (...args) => {
+    clearTimeout(timer);
+    timer = setTimeout(() => fn(...args), wait);
+  };
+}
+'''
+DEFAULT_CHARS_PER_TOKEN = 3.0  # code in common BPE vocabularies is 3-4; lower errs on the safe side
+INFILL_PROBE = {"input_prefix": "def add(a, b):\n    return ", "input_suffix": "\n",
+                "n_predict": 1, "temperature": 0.0, "stream": False}
+
+_ARCHITECTURE_HINTS = (  # model names to GGUF architectures, for servers that do not say
+    ("codegemma", "gemma"), ("gemma", "gemma"), ("qwen", "qwen2"), ("starcoder2", "starcoder2"),
+    ("starcoder", "starcoder"), ("deepseek", "llama"), ("codellama", "llama"),
+    ("llama", "llama"),
+)
+_QUANT = re.compile(r"(?:^|[-_.])((?:I?Q\d(?:_[A-Z0-9]+)*)|BF16|F16|F32)(?=$|[-_.])", re.I)
+
+
+@dataclass(frozen=True)
+class ServerFacts:
+    """What the probes found out; shown by ``doctor`` and in the log."""
+
+    kind: str  # "llama.cpp", "ollama", "vllm", "llama-cpp-python" or "openai-compatible"
+    model: str  # the name requests carry
+    models: tuple[str, ...]
+    context: int  # the server's context window in tokens; 0 if it does not say
+    tokenizer: str  # the tokenize endpoint, or ""
+    infill: bool
+    infill_note: str  # why /infill is not used, when it is not
+
+
+class HttpEngine:
+    def __init__(self, settings: Settings, cancel: CancelToken | None = None) -> None:
+        if not settings.server_url:
+            raise EngineError("hearth.engine is http, but hearth.serverUrl is empty")
+        self._transport = HttpTransport(
+            settings.server_url, token=_token(settings.api_key_env),
+            ca_bundle=settings.ca_bundle,
+            connect_timeout=settings.server_connect_timeout_ms / 1000,
+            read_timeout=settings.server_read_timeout_ms / 1000,
+        )
+        if settings.api_key_env and self._transport.endpoint.scheme == "http":
+            log.warning("a token is sent to %s without TLS", self._transport.endpoint.display)
+        self._settings = settings
+        self._special: dict[str, bool] = {}
+        self._chars_per_token = DEFAULT_CHARS_PER_TOKEN
+        self._token_overhead = 0
+        self.facts, self._info = self._probe(cancel)
+
+    # -- discovery --------------------------------------------------------------------------
+    def _probe(self, cancel: CancelToken | None) -> tuple[ServerFacts, ModelInfo]:
+        t = self._transport
+        listed = t.get_json("/v1/models", cancel)
+        entries = [e for e in (listed.get("data") if isinstance(listed, dict) else None) or []
+                   if isinstance(e, dict) and isinstance(e.get("id"), str)]
+        ids = tuple(e["id"] for e in entries)
+        wanted = self._settings.server_model
+        if wanted and ids and wanted not in ids:
+            raise EngineError(f"the inference server at {t.endpoint.display} has no model"
+                              f" {wanted!r} (hearth.serverModel); it has: {', '.join(ids)}")
+        model = wanted or (ids[0] if ids else "")
+        entry: dict[str, Any] = next((e for e in entries if e["id"] == model), {})
+        meta: dict[str, Any] = entry["meta"] if isinstance(entry.get("meta"), dict) else {}
+
+        kind, context, architecture, quant, file_size = "openai-compatible", 0, "", "", 0
+        props = self._optional_json("GET", "/props", None, cancel)
+        if isinstance(props, dict) and ("default_generation_settings" in props
+                                        or "total_slots" in props):
+            kind = "llama.cpp"
+            settings = props.get("default_generation_settings") or {}
+            context = _int(props.get("n_ctx") or (settings.get("n_ctx")
+                                                  if isinstance(settings, dict) else 0))
+            file_size = _int(meta.get("size"))
+        elif entry.get("owned_by") == "vllm" or "max_model_len" in entry:
+            kind, context = "vllm", _int(entry.get("max_model_len"))
+        elif isinstance(self._optional_json("GET", "/api/version", None, cancel), dict):
+            kind = "ollama"
+            shown = self._optional_json("POST", "/api/show", {"model": model}, cancel)
+            if isinstance(shown, dict):
+                info = shown.get("model_info") or {}
+                details = shown.get("details") or {}
+                architecture = str(info.get("general.architecture", ""))
+                context = _int(info.get(f"{architecture}.context_length"))
+                quant = str(details.get("quantization_level", ""))
+        elif entry.get("owned_by") == "me":
+            kind = "llama-cpp-python"
+
+        tokenizer = self._find_tokenizer(model, cancel)
+        infill, note = self._detect_infill(kind, cancel)
+        name = os.path.basename(model.rstrip("/")).removesuffix(".gguf") or model
+        architecture = architecture or _guess_architecture(name)
+        facts = ServerFacts(kind, model, ids, context, tokenizer, infill, note)
+        info = ModelInfo(
+            path=t.endpoint.display,
+            engine="http",
+            architecture=architecture,
+            name=name,
+            context_length=_int(meta.get("n_ctx_train")) or context,
+            file_size=file_size,
+            quantization=quant or _guess_quantization(name),
+            metadata={
+                "general.name": name, "server.url": t.endpoint.display, "server.kind": kind,
+                "server.model": model, "server.context": str(context),
+                "server.api": "infill" if infill else "completions",
+                "server.tokenizer": tokenizer,
+            },
+        )
+        budget = self._settings.prompt_tokens + self._settings.max_tokens
+        if context and budget > context:
+            log.warning("the server's context (%d tokens) is smaller than hearth.promptTokens +"
+                        " hearth.maxTokens (%d): long prompts will be refused", context, budget)
+        log.info("inference server %s: %s, model %s, context %d, tokenizer %s, %s",
+                 t.endpoint.display, kind, model or "(default)", context, tokenizer or "none",
+                 "infill" if infill else f"completions ({note})")
+        return facts, info
+
+    def _optional_json(self, method: str, path: str, body: dict[str, Any] | None,
+                       cancel: CancelToken | None) -> Any:
+        """A probe whose failure only means the server lacks that feature."""
+        try:
+            with self._transport.request(method, path, body, cancel) as reply:
+                return reply.json()
+        except ServerUnavailable:
+            raise
+        except EngineError as exc:
+            log.debug("probe %s: %s", path, exc)
+            return None
+
+    def _find_tokenizer(self, model: str, cancel: CancelToken | None) -> str:
+        for path in ("/tokenize", "/extras/tokenize"):
+            try:
+                empty = self._tokenize_at(path, model, "", cancel)
+                sample = self._tokenize_at(path, model, CALIBRATION_TEXT, cancel)
+            except ServerUnavailable:
+                raise
+            except EngineError as exc:
+                log.debug("no tokenizer at %s: %s", path, exc)
+                continue
+            self._token_overhead = len(empty)
+            counted = max(1, len(sample) - len(empty))
+            # Slightly fewer characters per token than measured: an estimate that runs over
+            # the server's context costs a refused request, one that runs under costs nothing.
+            self._chars_per_token = max(1.0, 0.9 * len(CALIBRATION_TEXT) / counted)
+            return path
+        return ""
+
+    def _tokenize_at(self, path: str, model: str, text: str, cancel: CancelToken | None
+                     ) -> list[int]:
+        if path == "/tokenize":  # llama.cpp reads "content", vLLM reads "prompt"
+            body: dict[str, Any] = {"content": text, "prompt": text, "add_special": False,
+                                    "add_special_tokens": False}
+        else:
+            body = {"input": text}
+        if model:
+            body["model"] = model
+        value = self._transport.post_json(path, body, cancel)
+        tokens = value.get("tokens") if isinstance(value, dict) else None
+        if not isinstance(tokens, list):
+            raise EngineError(f"{path} answered without tokens")
+        return tokens
+
+    def _detect_infill(self, kind: str, cancel: CancelToken | None) -> tuple[bool, str]:
+        api = self._settings.server_api
+        if api == "completions":
+            return False, "hearth.serverApi is completions"
+        if api == "auto" and kind != "llama.cpp":
+            return False, f"a {kind} server has no /infill"
+        try:
+            with self._transport.request("POST", "/infill", INFILL_PROBE, cancel) as reply:
+                reply.json()
+        except ServerUnavailable:
+            raise
+        except EngineError as exc:
+            if api == "infill":
+                raise EngineError(f"hearth.serverApi is infill, but {exc}") from exc
+            return False, str(getattr(exc, "detail", exc))
+        return True, ""
+
+    # -- protocol ---------------------------------------------------------------------------
+    @property
+    def info(self) -> ModelInfo:
+        return self._info
+
+    def count_tokens(self, text: str) -> int:
+        return math.ceil(len(text) / self._chars_per_token)
+
+    def is_special_token(self, text: str) -> bool:
+        """One token in the server's vocabulary, as far as its tokenizer endpoint tells."""
+        if not self.facts.tokenizer:
+            return False
+        if text not in self._special:
+            try:
+                ids = self._tokenize_at(self.facts.tokenizer, self.facts.model, text, None)
+            except EngineError as exc:
+                log.debug("tokenizing %r: %s", text, exc)
+                ids = []
+            self._special[text] = len(ids) - self._token_overhead == 1
+        return self._special[text]
+
+    def generate(self, prompt: Prompt, params: GenerationParams, cancel: CancelToken) -> Generation:
+        start = time.monotonic()
+        held = ""
+        if params.heal and not self._uses_infill(prompt):
+            prompt, held = _hold_back_blanks(prompt)
+        path, body = self._request(prompt, params)
+        text, reason, generated, first_ms = "", "length", 0, 0.0
+        prompt_tokens, reused = 0, 0
+        longest_stop = max((len(s) for s in params.stop), default=0)
+        try:
+            with self._transport.stream(path, body, cancel) as reply:
+                for event in reply.events():
+                    piece, finished, usage = _parse_event(event, self._transport.endpoint.display)
+                    prompt_tokens = usage.get("prompt", prompt_tokens)
+                    reused = usage.get("cached", reused)
+                    generated = usage.get("generated", generated)
+                    if piece:
+                        if not first_ms:
+                            first_ms = (time.monotonic() - start) * 1000
+                        before = len(text)
+                        text += piece
+                        if "generated" not in usage:
+                            generated += 1
+                        cut = find_stop(text, params.stop, max(0, before - longest_stop))
+                        if cut >= 0:
+                            text, reason = text[:cut], "stop"
+                            break
+                        if params.stop_when is not None and params.stop_when(text):
+                            reason = "stop"
+                            break
+                    if finished:
+                        reason = finished
+                        break
+                    if cancel.should_stop():
+                        reason = cancel.reason()
+                        break
+        except Stopped:
+            reason = cancel.reason()
+        except ServerError as exc:
+            if exc.status == 400 and "context" in exc.detail.lower():
+                log.warning("the server refused a prompt as too long: %s", exc.detail)
+                return Generation("", "context", prompt_tokens=self.count_tokens(prompt.text),
+                                  total_ms=(time.monotonic() - start) * 1000)
+            raise
+        if held:
+            text = text[len(held):] if text.startswith(held) else text.lstrip(" \t")
+        return Generation(
+            text=text, stop_reason=_stop_reason(reason),
+            prompt_tokens=prompt_tokens or self.count_tokens(prompt.text),
+            reused_tokens=reused, generated_tokens=generated, first_token_ms=first_ms,
+            total_ms=(time.monotonic() - start) * 1000,
+        )
+
+    def _uses_infill(self, prompt: Prompt) -> bool:
+        return self.facts.infill and prompt.field("prefix") is not None \
+            and prompt.field("suffix") is not None
+
+    def _request(self, prompt: Prompt, params: GenerationParams) -> tuple[str, dict[str, Any]]:
+        prefix, suffix = prompt.field("prefix"), prompt.field("suffix")
+        # Greedy and without repetition penalties, as the local engines decode: the same model
+        # suggests the same code wherever it runs.
+        common: dict[str, Any] = {"stream": True, "temperature": 0.0, "top_k": 1,
+                                  "repeat_penalty": 1.0, "frequency_penalty": 0.0,
+                                  "presence_penalty": 0.0, "cache_prompt": True}
+        if params.stop:
+            common["stop"] = list(params.stop)
+        if self._uses_infill(prompt) and prefix is not None and suffix is not None:
+            # The server tokenizes these as text (no special tokens) and adds its FIM markers.
+            return "/infill", {**common, "input_prefix": (prompt.field("context") or "") + prefix,
+                               "input_suffix": suffix, "n_predict": params.max_tokens}
+        body = {**common, "prompt": _defused_text(prompt, params.stop),
+                "max_tokens": params.max_tokens, "stream_options": {"include_usage": True}}
+        if self.facts.model:
+            body["model"] = self.facts.model
+        return "/v1/completions", body
+
+    def close(self) -> None:
+        """Nothing to release: every request has its own connection, closed when it ends."""
+
+
+def _parse_event(event: dict[str, Any], where: str) -> tuple[str, str, dict[str, int]]:
+    """(text, finish reason or "", usage counts) from an OpenAI or llama.cpp stream event."""
+    error = event.get("error")
+    if error is not None:
+        detail = error.get("message", error) if isinstance(error, dict) else error
+        raise EngineError(f"the inference server at {where} failed mid-reply: {detail}")
+    usage: dict[str, int] = {}
+    counts = event.get("usage")
+    if isinstance(counts, dict):
+        usage["prompt"] = _int(counts.get("prompt_tokens"))
+        usage["generated"] = _int(counts.get("completion_tokens"))
+    timings = event.get("timings")
+    if isinstance(timings, dict) and "cache_n" in timings:
+        usage["cached"] = _int(timings.get("cache_n"))
+    if "tokens_cached" in event:
+        usage["cached"] = _int(event.get("tokens_cached"))
+    if "tokens_evaluated" in event:
+        usage["prompt"] = _int(event.get("tokens_evaluated"))
+    choices = event.get("choices")
+    if isinstance(choices, list):
+        if not choices:
+            return "", "", usage  # the usage-only chunk at the end of an OpenAI stream
+        choice = choices[0] if isinstance(choices[0], dict) else {}
+        text = choice.get("text")
+        finish = choice.get("finish_reason")
+        if not isinstance(text, str):
+            raise EngineError(f"the inference server at {where} sent a completion chunk"
+                              f" without text: {str(event)[:120]}")
+        return text, ("length" if finish == "length" else "eos") if finish else "", usage
+    if "content" in event:  # llama.cpp's native endpoints (/infill, /completion)
+        text = event.get("content")
+        if not isinstance(text, str):
+            raise EngineError(f"the inference server at {where} sent content that is not text")
+        finished = ""
+        if event.get("stop"):
+            finished = {"word": "stop", "limit": "length"}.get(str(event.get("stop_type")), "eos")
+        return text, finished, usage
+    raise EngineError(f"the inference server at {where} sent an event hearth does not"
+                      f" understand: {str(event)[:120]}")
+
+
+def _hold_back_blanks(prompt: Prompt) -> tuple[Prompt, str]:
+    """Token healing as far as a server allows: a prompt that ends in spaces ("return ") ends
+    inside a token for most vocabularies, which derails small models; the spaces are left out
+    of the prompt and expected at the start of the answer instead."""
+    if not prompt.parts:
+        return prompt, ""
+    last, markup = prompt.parts[-1]
+    kept = last.rstrip(" \t")
+    if markup or kept == last or (not kept and len(prompt.parts) == 1):
+        return prompt, ""
+    parts = prompt.parts[:-1] + (((kept, False),) if kept else ())
+    return Prompt(parts, prompt.fields), last[len(kept):]
+
+
+def _defused_text(prompt: Prompt, stops: tuple[str, ...]) -> str:
+    """The prompt as one string, with the template's control-token spellings broken up inside
+    document text: servers parse special tokens anywhere in a prompt string, and a file that
+    contains ``<|fim_prefix|>`` must not steer the model."""
+    markers = {text for text, markup in prompt.parts if markup and _looks_special(text)}
+    markers |= {stop for stop in stops if _looks_special(stop)}
+    out: list[str] = []
+    for text, markup in prompt.parts:
+        if not markup:
+            for marker in markers:
+                if marker in text:
+                    text = text.replace(marker, marker[0] + "\u200b" + marker[1:])
+        out.append(text)
+    return "".join(out)
+
+
+def _looks_special(text: str) -> bool:
+    stripped = text.strip()
+    return len(stripped) > 2 and stripped[0] in "<[" and stripped[-1] in ">]"
+
+
+def _stop_reason(reason: str) -> StopReason:
+    known: tuple[StopReason, ...] = ("eos", "stop", "length", "deadline", "cancelled", "context")
+    return next((r for r in known if r == reason), "eos")
+
+
+def _token(env_name: str) -> str:
+    if not env_name:
+        return ""
+    value = os.environ.get(env_name, "").strip()
+    if not value:
+        raise EngineError(f"hearth.apiKeyEnv names {env_name}, but that environment variable is"
+                          " not set for the language server")
+    return value
+
+
+def _guess_architecture(name: str) -> str:
+    lowered = name.lower()
+    return next((arch for hint, arch in _ARCHITECTURE_HINTS if hint in lowered), "")
+
+
+def _guess_quantization(name: str) -> str:
+    found = _QUANT.findall(name)
+    return found[-1].upper() if found else ""
+
+
+def _int(value: Any) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return 0

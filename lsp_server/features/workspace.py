@@ -1,0 +1,91 @@
+"""The workspace index: started after ``initialized`` with ``$/progress``, fed by document edits
+and by watchdog for changes made outside the editor."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from collections.abc import Sequence
+
+from lsprotocol import types
+from pygls import uris
+
+from ..documents import Document, Edit
+from ..index import IndexStats
+from ..project_context import file_path
+from ..server import HearthServer  # at run time: pygls reads handler annotations
+from ..watcher import WorkspaceWatcher
+from ..workspace_files import FileRules
+
+log = logging.getLogger(__name__)
+
+
+def register(server: HearthServer) -> None:
+    def changed(doc: Document, _edits: Sequence[Edit]) -> None:
+        path = file_path(doc.uri)
+        parsed = server.trees.get(doc.uri)
+        if path and parsed is not None and server.index.rules is not None:
+            server.index.document_changed(path, parsed)
+
+    server.documents.on_change(changed)
+
+
+def workspace_roots(ls: HearthServer) -> list[str]:
+    """The workspace folders from ``initialize`` (or its root), as local paths."""
+    found: list[str] = []
+    for folder in ls.workspace.folders.values():
+        path = uris.to_fs_path(folder.uri)
+        if path:
+            found.append(path)
+    if not found and ls.workspace.root_path:
+        found.append(ls.workspace.root_path)
+    return sorted({os.path.abspath(p) for p in found if os.path.isdir(p)})
+
+
+def start_workspace_index(ls: HearthServer) -> None:
+    """Called after ``initialized``: indexing runs alongside the model load."""
+    roots = workspace_roots(ls) if ls.protocol._workspace is not None else []
+    if roots and ls.index.rules is None:
+        task = asyncio.ensure_future(index_workspace(ls, roots))
+        ls._background.add(task)
+        task.add_done_callback(ls._background.discard)
+
+
+async def index_workspace(ls: HearthServer, roots: list[str]) -> None:
+    """Index ``roots`` on the index thread, reporting ``$/progress``; then watch them."""
+    loop = asyncio.get_running_loop()
+    rules = FileRules(roots, ls.settings.exclude)
+    token = await ls._begin_progress("hearth: indexing workspace", "scanning folders")
+    done = asyncio.Event()
+
+    def progress(indexed: int, total: int) -> None:  # index thread
+        if token is None or loop.is_closed():
+            return
+        percentage = int(indexed * 100 / total) if total else 100
+        loop.call_soon_threadsafe(ls.work_done_progress.report, token, types.WorkDoneProgressReport(
+            message=f"{indexed}/{total} files", percentage=percentage))
+
+    def scanned(stats: IndexStats) -> None:  # index thread
+        if not loop.is_closed():
+            loop.call_soon_threadsafe(done.set)
+
+    ls.index.start(rules, on_progress=progress, on_scanned=scanned)
+    for doc in ls.documents:  # opened before the index knew its folders
+        parsed = ls.trees.get(doc.uri)
+        path = file_path(doc.uri)
+        if parsed is not None and path:
+            ls.index.document_changed(path, parsed)
+    def on_disk(paths: list[str]) -> None:  # event loop
+        open_files = {file_path(doc.uri) for doc in ls.documents}
+        ls.index.files_changed([p for p in paths if p not in open_files])
+
+    watcher = WorkspaceWatcher(rules, loop, on_disk)
+    try:
+        watcher.start()
+        ls.watcher = watcher
+    except OSError as exc:
+        log.warning("not watching the workspace for changes: %s", exc)
+    await done.wait()
+    stats = ls.index.stats()
+    ls._end_progress(token, f"{stats.files} files, {stats.symbols} symbols")

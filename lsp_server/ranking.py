@@ -1,0 +1,364 @@
+"""Checking a suggestion against the code around it, and choosing a better one when it fails.
+
+A model without fill-in-the-middle writes the likeliest continuation of the prefix, blind to the
+code after the cursor. Every suggestion is therefore checked: it must not add syntax errors to
+the document (tree-sitter, re-parsed incrementally), and in languages where indentation is
+syntax it must fit the lines around it (a line followed by a deeper one opens a block).
+When the greedy suggestion fails a check, or is empty, a few alternatives are explored
+(other first tokens, the indentation the layout calls for, a definition of a name the suffix
+uses but nothing before defines) and ranked: valid ones first, then by the model's
+log-probability of the candidate followed by the first tokens of the suffix, which is how
+well it leads into the code that is already there.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+
+from .engines.base import BranchingEngine, CancelToken, GenerationParams, Prompt
+from .syntax import Parsed
+
+OFFSIDE = frozenset({"python"})  # languages whose blocks are made by indentation
+WIDTH = 4  # first tokens tried per start
+MAX_STARTS = 3
+MAX_MEMBER_STARTS = 8
+PROBE_CHARS = 16  # of the next line's text, scored after a candidate
+
+_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_ASSIGNED = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?:=(?!=)|:)")
+_KEYWORDS = frozenset({
+    "False", "None", "True", "and", "as", "assert", "async", "await", "break", "class",
+    "continue", "def", "del", "elif", "else", "except", "finally", "for", "from", "global", "if",
+    "import", "in", "is", "lambda", "nonlocal", "not", "or", "pass", "raise", "return", "try",
+    "while", "with", "yield", "self", "cls", "print", "len", "range", "int", "str", "float",
+    "list", "dict", "set", "tuple", "bool", "sum", "min", "max", "abs", "sorted", "enumerate",
+    "zip", "map", "filter", "any", "all", "isinstance", "round", "ord", "chr", "reversed",
+    "super", "type", "object", "Exception", "ValueError", "TypeError", "KeyError", "open",
+    "iter", "next", "hash", "id", "input", "format", "repr", "divmod", "pow", "bin", "hex",
+})
+
+
+@dataclass(frozen=True)
+class Site:
+    """The cursor as ranking sees it."""
+
+    language_id: str
+    prefix: str  # the window's text before the cursor
+    suffix: str  # the window's text after the cursor
+    eol: str
+    parsed: Parsed | None = None  # the document's tree, to re-parse with a suggestion in it
+    offset: int = 0  # the cursor in ``parsed.text``
+    members: tuple[str, ...] = ()  # after `module.`: the names the module defines
+
+    @property
+    def line_before(self) -> str:
+        return self.prefix[self.prefix.rfind("\n") + 1:]
+
+    @property
+    def line_after(self) -> str:
+        return self.suffix.split("\n", 1)[0].rstrip("\r")
+
+    @property
+    def at_line_start(self) -> bool:
+        return not self.line_before.strip() and not self.line_after.strip()
+
+
+@dataclass(frozen=True)
+class Candidate:
+    text: str
+    origin: str = "greedy"  # how it was produced, for the record
+    errors: int = 0  # syntax errors it adds to the document
+    fits: bool = True  # its layout agrees with the lines around it
+    score: float | None = None  # log P(candidate + probe | prompt)
+
+    @property
+    def valid(self) -> bool:
+        return bool(self.text.strip()) and self.errors <= 0 and self.fits
+
+    @property
+    def code(self) -> bool:
+        """More than a comment."""
+        return any(line.strip() and not _COMMENT_LINE.match(line)
+                   for line in self.text.split("\n"))
+
+
+@dataclass
+class Ranking:
+    """What happened, for logs, status and tests."""
+
+    explored: bool = False
+    candidates: list[Candidate] = field(default_factory=list)
+    explore_ms: float = 0.0
+    score_ms: float = 0.0
+
+
+def check(text: str, site: Site, origin: str = "greedy") -> Candidate:
+    """A suggestion with its checks filled in; one that adds syntax errors is cut back to its
+    longest beginning that does not (when there is one)."""
+    errors = _added_errors(text, site)
+    if errors > 0:
+        trimmed = _trimmed(text, site)
+        if trimmed:
+            text, errors, origin = trimmed, 0, origin + ", trimmed"
+    return Candidate(text, origin, errors, layout_fits(text, site) and names_fit(text, site))
+
+
+_PARTIAL = re.compile(r"\w*$")
+_LEADING_WORD = re.compile(r"\w*")
+
+
+def names_fit(text: str, site: Site) -> bool:
+    """After `module.`, the suggestion must name something the module defines."""
+    if not site.members:
+        return True
+    partial = _PARTIAL.search(site.line_before)
+    leading = _LEADING_WORD.match(text)
+    word = (partial.group() if partial else "") + (leading.group() if leading else "")
+    return word in site.members
+
+
+def _added_errors(text: str, site: Site) -> int:
+    parsed = site.parsed
+    if parsed is None or not text:
+        return 0
+    return parsed.errors_after_insert(site.offset, text) - parsed.error_count
+
+
+def _indent(line: str) -> int:
+    return len(line.expandtabs(4)) - len(line.expandtabs(4).lstrip())
+
+
+def _code(line: str) -> str:
+    """The line without a trailing comment (a heuristic: ``#`` outside quotes)."""
+    quote = ""
+    for index, char in enumerate(line):
+        if quote:
+            if char == quote:
+                quote = ""
+        elif char in "\"'":
+            quote = char
+        elif char == "#":
+            return line[:index].rstrip()
+    return line.rstrip()
+
+
+def _opens_block(line: str) -> bool:
+    return _code(line).endswith(":")
+
+
+def _neighbours(site: Site) -> tuple[str, str | None]:
+    """The last non-blank line before the cursor's, and the first non-blank one after it."""
+    above = [line for line in site.prefix.split("\n")[:-1] if line.strip()]
+    below = [line for line in site.suffix.split("\n")[1:] if line.strip()]
+    return (above[-1] if above else ""), (below[0] if below else None)
+
+
+def layout_fits(text: str, site: Site) -> bool:
+    """In an off-side language: does a suggestion's indentation agree with the lines around
+    it? A block opener is followed by a deeper line; anything else is not; a line after an
+    opener is deeper than it. (Other languages: always True; their syntax check suffices.)"""
+    if site.language_id not in OFFSIDE or not text.strip():
+        return True
+    lines = (site.line_before + text).split("\n")
+    first, last = lines[0], lines[-1]
+    previous, following = _neighbours(site)
+    if previous and first.strip():
+        if _opens_block(previous) and _indent(first) <= _indent(previous):
+            return False
+        if not _opens_block(previous) and _indent(first) > _indent(previous):
+            return False
+    if following is not None and site.line_after.strip() == "" and last.strip():
+        deeper = _indent(following) > _indent(last)
+        if deeper != _opens_block(last):
+            return False
+    return True
+
+
+def probe(site: Site) -> str:
+    """What follows a suggestion, to score it by: the rest of the line, then the beginning of
+    the next non-blank line (its indentation and first words: a few tokens say most of what
+    the suffix can tell, and each scored token costs a full row of logits)."""
+    lines = site.suffix.replace("\r\n", "\n").split("\n")
+    taken = [lines[0][:PROBE_CHARS]]
+    for line in lines[1:]:
+        if not line.strip():
+            taken.append("")
+            continue
+        body = line.lstrip()
+        taken.append(line[:len(line) - len(body)] + body[:PROBE_CHARS])
+        break
+    return "\n".join(taken)
+
+
+def starts(site: Site, indent_unit: str = "    ") -> list[str]:
+    """Forced beginnings worth exploring, besides the model's own ("") choice: after
+    `module.`, the module's names; at the start of a line, the indentation the layout calls
+    for, and a definition of a name the code below reads but nothing above defines."""
+    if site.members:
+        partial = _PARTIAL.search(site.line_before)
+        typed = partial.group() if partial else ""
+        return [name[len(typed):] for name in site.members if name.startswith(typed)
+                and name != typed][:MAX_MEMBER_STARTS] or [""]
+    if site.language_id not in OFFSIDE or not site.at_line_start:
+        return [""]
+    previous, following = _neighbours(site)
+    have = len(site.line_before.expandtabs(4))
+    if previous and _opens_block(previous):
+        levels = [_indent(previous) + len(indent_unit)]  # the first line of a new block
+    elif previous and _ENDS_BLOCK.match(previous):
+        levels = [max(0, _indent(previous) - len(indent_unit))]  # nothing runs after a return
+        if following is not None and _indent(following) < levels[0]:
+            levels.append(_indent(following))
+    else:
+        levels = [_indent(previous)] if previous else [have]
+        if following is not None and _indent(following) < levels[0]:
+            levels.append(_indent(following))  # or a dedent to where the next line is
+    # At a line's start the model's own first token is mostly indentation; branching is worth
+    # more on the first word, so the layout's indentation is forced instead.
+    found = [""] if levels[0] <= have else []
+    names = undefined_names(site)
+    if names:
+        opener = following is not None and _indent(following) > levels[0]
+        level = levels[0] if opener or following is None else _indent(following)
+        pad = " " * max(0, level - have)
+        found.append(f"{pad}for {names[0]} in" if opener else f"{pad}{names[0]} =")
+    for level in levels:
+        if level > have and " " * (level - have) not in found:
+            found.append(" " * (level - have))
+    return found[:MAX_STARTS] or [""]
+
+
+_TRIPLE = re.compile(r'"""[\s\S]*?"""|\'\'\'[\s\S]*?\'\'\'')
+_COMMENT_LINE = re.compile(r"\s*(#|//|/\*|\*|--|;)")
+_ENDS_BLOCK = re.compile(r"\s*(return|raise|break|continue)\b")
+_STRING = re.compile(r"\"(?:\\.|[^\"\\])*\"|'(?:\\.|[^'\\])*'")
+_FOR_TARGET = re.compile(r"\bfor\s+([A-Za-z_][\w\s,()]*?)\s+in\b")
+_AS_TARGET = re.compile(r"\bas\s+([A-Za-z_]\w*)")
+_DEF_NAME = re.compile(r"^\s*(?:def|class)\s+([A-Za-z_]\w*)")
+_LAMBDA_ARGS = re.compile(r"\blambda\s+([^:]*):")
+
+
+def undefined_names(site: Site) -> list[str]:
+    """Names the code below the cursor reads before anything binds them, which the code
+    above never mentions: the missing line probably defines them (off-side languages)."""
+    # Names in the code above (not in its strings and comments: a docstring mentioning `month`
+    # does not define it).
+    code_above = _TRIPLE.sub('""', site.prefix)
+    known = {name for line in code_above.split("\n")
+             for name in _IDENT.findall(_code(_STRING.sub('""', line)))} | _KEYWORDS
+    bound: dict[str, int] = {}  # name -> indentation of the line that binds it
+    found: list[str] = []
+    for line in site.suffix.split("\n")[1:40]:
+        code = _code(_STRING.sub('""', line))
+        width = _indent(line)
+        targets: set[str] = set()
+        for pattern in (_FOR_TARGET, _AS_TARGET, _DEF_NAME, _LAMBDA_ARGS):
+            for match in pattern.finditer(code):
+                targets.update(_IDENT.findall(match.group(1)))
+        for match in _IDENT.finditer(code):
+            name = match.group()
+            if name in known or name in found or name in targets:
+                continue
+            if name in bound and bound[name] <= width:
+                continue  # bound above at this level (a binding in a deeper block may not run)
+            if code[:match.start()].rstrip().endswith("."):
+                continue  # an attribute
+            if re.match(r"\s*=(?!=)", code[match.end():]):
+                continue  # assigned here (or a keyword argument); `+=` reads it first
+            found.append(name)
+        assigned = _ASSIGNED.match(code)
+        for name in targets | ({assigned.group(1)} if assigned else set()):
+            bound[name] = min(bound.get(name, width), width)
+    return found
+
+
+MAX_TRIMS = 24
+
+
+def without_new_errors(candidate: Candidate, site: Site) -> str:
+    """What may be shown of a checked candidate: nothing if it still adds syntax errors."""
+    return candidate.text if candidate.errors <= 0 else ""
+
+
+def _trimmed(text: str, site: Site) -> str:
+    """``text`` cut back to its longest beginning that adds no syntax error ("" if none)."""
+    for cut in _cut_points(text)[:MAX_TRIMS]:
+        piece = text[:cut].rstrip()
+        if piece.strip() and _added_errors(piece, site) <= 0:
+            return piece
+    return ""
+
+
+def _cut_points(text: str) -> list[int]:
+    """Where a suggestion may end, longest first: line ends, then word and bracket ends."""
+    points = {i for i, char in enumerate(text) if char == "\n"}
+    for match in re.finditer(r"\w+|[)\]}\"']", text):
+        points.add(match.end())
+    points.discard(len(text))
+    return sorted(points, reverse=True)
+
+
+def _between_code(site: Site) -> bool:
+    """On an empty line with code above and below: a comment there is seldom what is
+    missing, so a comment-only suggestion is worth comparing with code alternatives."""
+    previous, following = _neighbours(site)
+    return site.at_line_start and bool(previous) and following is not None \
+        and not _COMMENT_LINE.match(following)
+
+
+def choose(candidates: Sequence[Candidate], prefer_code: bool = False) -> Candidate:
+    """Valid ones first, then non-empty ones (then, between lines of code, code over
+    comments); then by score when known; the earlier (greedy) one on ties."""
+    def key(item: tuple[int, Candidate]) -> tuple[bool, bool, bool, bool, float, int]:
+        index, c = item
+        return (c.valid, bool(c.text.strip()), c.errors <= 0, c.code or not prefer_code,
+                c.score if c.score is not None else float("-inf"), -index)
+
+    return max(enumerate(candidates), key=key)[1]
+
+
+class Ranker:
+    """Explores and ranks with an engine that can branch (``BranchingEngine``)."""
+
+    def __init__(self, engine: BranchingEngine) -> None:
+        self.engine = engine
+
+    def improve(self, prompt: Prompt, params: GenerationParams, first: Candidate, site: Site,
+                finish: Callable[[str], str], cancel: CancelToken, *, always: bool = False
+                ) -> tuple[Candidate, Ranking]:
+        """The best of ``first`` and what exploring finds, when ``first`` fails a check (or
+        ``always``)."""
+        ranking = Ranking(candidates=[first])
+        if (first.valid and (first.code or not _between_code(site)) and not always) \
+                or cancel.should_stop():
+            return first, ranking
+        ranking.explored = True
+        forced = starts(site)
+        width = WIDTH if len(forced) < 3 else max(1, 8 // len(forced))
+        began = time.monotonic()
+        found = self.engine.explore(prompt, params, forced, width, cancel)
+        ranking.explore_ms = (time.monotonic() - began) * 1000
+        seen = {first.text}
+        for generation in found:
+            text = finish(generation.text)
+            if text in seen:
+                continue
+            seen.add(text)
+            ranking.candidates.append(check(text, site, origin="explored"))
+        # Only candidates that pass the checks compete on score (the others rank below them
+        # anyway), unless none does.
+        pool = [c for c in ranking.candidates if c.valid] or [
+            c for c in ranking.candidates if c.text.strip()]
+        if len(pool) > 1 and not cancel.should_stop():
+            after = probe(site)
+            began = time.monotonic()
+            scores = self.engine.logprobs(prompt, [c.text + after for c in pool], params.heal,
+                                          cancel)
+            ranking.score_ms = (time.monotonic() - began) * 1000
+            scored = {c.text: s for c, s in zip(pool, scores, strict=True)}
+            ranking.candidates = [replace(c, score=scored.get(c.text))
+                                  for c in ranking.candidates]
+        return choose(ranking.candidates, prefer_code=_between_code(site)), ranking

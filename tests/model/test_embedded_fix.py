@@ -1,0 +1,93 @@
+"""The embedded model through the real server: quick fixes that fix, explanations that explain."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+from lsprotocol import types
+from pytest_lsp import LanguageClient
+
+from tests.e2e.conftest import open_doc, start
+from tests.e2e.test_code_actions import action_params, list_actions
+
+# (document, diagnostic line, start, end, message as pyright says it, the fixed document)
+CASES = {
+    "undefined name": (
+        "import math\n\n\ndef area(r):\n    return math.pi * r ** 2\n\n\n"
+        "def circumference(r):\n    return 2 * math.pi * rr\n",
+        8, 25, 27, '"rr" is not defined',
+        "import math\n\n\ndef area(r):\n    return math.pi * r ** 2\n\n\n"
+        "def circumference(r):\n    return 2 * math.pi * r\n"),
+    "unclosed parenthesis": (
+        'def greet(name):\n    print("Hello, " + name\n',
+        1, 9, 10, '"(" was not closed',
+        'def greet(name):\n    print("Hello, " + name)\n'),
+}
+OPTIONS = {"threads": 1, "commandTimeoutMs": 120000}
+
+
+def apply(text: str, edit: types.WorkspaceEdit, uri: str) -> str:
+    changes = edit.changes[uri] if edit.changes else [
+        e for change in edit.document_changes or []
+        if isinstance(change, types.TextDocumentEdit) for e in change.edits]
+    lines = text.split("\n")
+    starts = [0]
+    for line in lines:
+        starts.append(starts[-1] + len(line) + 1)
+    out, pos = [], 0
+    for change in sorted(changes, key=lambda c: (c.range.start.line, c.range.start.character)):
+        assert isinstance(change, types.TextEdit)
+        start = starts[change.range.start.line] + change.range.start.character
+        end = starts[change.range.end.line] + change.range.end.character
+        out += [text[pos:start], change.new_text]
+        pos = end
+    return "".join([*out, text[pos:]])
+
+
+@pytest.mark.parametrize("case", list(CASES))
+async def test_resolving_a_pyright_diagnostic_gives_a_small_valid_fix(
+        client: LanguageClient, case: str, tmp_path: Path) -> None:
+    text, line, first, last, message, fixed = CASES[case]
+    ready = await start(client, "visual-studio-code", OPTIONS)
+    assert ready["state"] == "ready"
+    uri = open_doc(client, tmp_path / "shapes.py", text)
+    diagnostic = types.Diagnostic(
+        range=types.Range(start=types.Position(line=line, character=first),
+                          end=types.Position(line=line, character=last)),
+        message=message, source="Pyright")
+    actions = await list_actions(client, action_params(uri, line, first,
+                                                       diagnostics=[diagnostic]))
+    assert actions[0].title == f"Fix with hearth: {message}"
+
+    resolved = await client.code_action_resolve_async(actions[0])
+
+    assert resolved.edit is not None, resolved.data
+    edits = [e for change in resolved.edit.document_changes or []
+             if isinstance(change, types.TextDocumentEdit) for e in change.edits]
+    assert edits and all(isinstance(e, types.TextEdit) for e in edits)
+    region = actions[0].data["region"] if isinstance(actions[0].data, dict) else {}
+    for edit in edits:  # inside the announced region, and small
+        assert isinstance(edit, types.TextEdit)
+        assert edit.range.start.line >= region["start"]["line"]
+        assert edit.range.end.line <= region["end"]["line"]
+        assert len(edit.new_text) <= 4
+    result = apply(text, resolved.edit, uri)
+    ast.parse(result)
+    assert result == fixed
+
+
+async def test_explanations_are_readable_markdown(client: LanguageClient, tmp_path: Path) -> None:
+    await start(client, "neovim-0.12", OPTIONS)
+    text = "def is_palindrome(word):\n    word = word.lower()\n    return word == word[::-1]\n"
+    uri = open_doc(client, tmp_path / "words.py", text)
+    result = await client.workspace_execute_command_async(types.ExecuteCommandParams(
+        command="hearth.explain", arguments=[uri, {"start": {"line": 1, "character": 4},
+                                                   "end": {"line": 1, "character": 4}}]))
+    assert isinstance(result, dict)
+    title, _, body = result["markdown"].partition("\n\n")
+    assert title == "**Explanation: `is_palindrome` (words.py 1–3)**"
+    words = body.split()
+    assert words[:2] == ["This", "function"] and len(words) >= 6
+    assert "palindrome" in body.lower() or "word" in body.lower()
