@@ -38,6 +38,9 @@ class Settings:
     model_type: str = ""  # ctransformers only: the architecture of a legacy GGML file
     threads: int = dataclasses.field(default_factory=default_threads)
     context_size: int = 4096
+    # Map the model file instead of reading it: shares a big model's memory between several
+    # servers, but the file must then not be rewritten in place while hearth runs.
+    use_mmap: bool = False
     # Completions
     max_tokens: int = 64
     time_budget_ms: int = 1500
@@ -149,6 +152,7 @@ _VALIDATORS: dict[str, Validator] = {
     "model_type": _str,
     "threads": _int_at_least(1, 256),
     "context_size": _int_at_least(256, 1 << 20),
+    "use_mmap": _bool,
     "max_tokens": _int_at_least(1, 1 << 16),
     "time_budget_ms": _int_at_least(50, 600_000),
     "prompt_tokens": _int_at_least(64, 1 << 20),

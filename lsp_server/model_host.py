@@ -7,6 +7,7 @@ immutable snapshots (``status``), so no locks are needed.
 from __future__ import annotations
 
 import logging
+import os
 import time
 from dataclasses import dataclass, replace
 from typing import Literal
@@ -59,6 +60,8 @@ class ModelHost:
         self.settings: Settings | None = None  # what the current engine was loaded with
         self.load_error: EngineError | None = None
         self.last_completion: CompletionResult | None = None
+        self._model_file = ""
+        self._file_identity: tuple[int, int, int, int] | None = None
 
     @property
     def ready(self) -> bool:
@@ -88,6 +91,8 @@ class ModelHost:
         warm_up_ms = (time.monotonic() - start) * 1000 - load_ms
         self.engine = engine
         self.settings = settings
+        self._model_file = engine.info.path
+        self._file_identity = _identity(engine.info.path)
         self.pipeline = CompletionPipeline(engine, template, settings, self.index)
         self.status = ModelStatus(
             state="ready", message="ready", model=_display_name(engine.info),
@@ -105,7 +110,7 @@ class ModelHost:
         try:
             engine.generate(Prompt.plain(WARM_UP_PROMPT), GenerationParams(max_tokens=4),
                             cancel.with_deadline(time.monotonic() + WARM_UP_LIMIT_S))
-        except EngineError as exc:
+        except Exception as exc:  # a failed warm-up only costs the first request its speed
             log.warning("warm-up generation failed: %s", exc)
 
     def unload(self) -> None:
@@ -113,6 +118,22 @@ class ModelHost:
             self.engine.close()
         self.engine = None
         self.pipeline = None
+
+    def model_file_change(self) -> str | None:
+        """"deleted" or "changed" when the loaded model's file is no longer the one loaded.
+
+        A few microseconds (one stat): checked before every request so a model replaced on
+        disk is reloaded instead of served stale, or crashing a memory map."""
+        if self._file_identity is None:
+            return None
+        now = _identity(self._model_file)
+        if now == self._file_identity:
+            return None
+        return "deleted" if now is None else "changed"
+
+    def forget_file(self) -> None:
+        """Serve the copy in memory without watching its (deleted) file any more."""
+        self._file_identity = None
 
     def record_failure(self, message: str) -> None:
         """A request failed in the loaded engine (its inference server went away, say)."""
@@ -130,6 +151,15 @@ class ModelHost:
         self.status = replace(self.status, last_latency_ms=latency_ms)
         if result is not None and result.generation is not None:
             self.last_completion = result
+
+
+def _identity(path: str) -> tuple[int, int, int, int] | None:
+    """Device, inode, size and modification time of a local model file, or None."""
+    try:
+        st = os.stat(path)
+    except (OSError, ValueError):
+        return None
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
 
 
 def _display_name(info: ModelInfo) -> str:

@@ -89,4 +89,5 @@ def load_engine(settings: Settings, cancel: CancelToken | None = None) -> Engine
         raise EngineError(f"cannot load {path}: {exc}") from exc
     from .engines.llama_cpp import LlamaCppEngine
 
-    return LlamaCppEngine(str(path), threads=settings.threads, context_size=settings.context_size)
+    return LlamaCppEngine(str(path), threads=settings.threads, context_size=settings.context_size,
+                          use_mmap=settings.use_mmap)

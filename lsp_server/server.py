@@ -33,14 +33,17 @@ from .model_host import ModelHost, ModelStatus
 from .syntax import DocumentTrees
 from .watcher import WorkspaceWatcher
 from .worker import Job, Priority, Worker
+from .workspace_files import excluded, is_secret
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 STATUS_NOTIFICATION = "hearth/status"
 # Settings whose change needs the model loaded again.
-_RELOAD_KEYS = ("model_path", "engine", "model_type", "threads", "context_size", "model_sha256",
-                "completion_template", "prompts_dir", "server_url", "api_key_env", "ca_bundle")
+_RELOAD_KEYS = ("model_path", "engine", "model_type", "threads", "context_size", "use_mmap",
+                "model_sha256", "completion_template", "prompts_dir", "server_url", "api_key_env",
+                "ca_bundle", "server_model", "server_api", "server_connect_timeout_ms",
+                "server_read_timeout_ms")
 
 
 class _Rejected:
@@ -102,6 +105,8 @@ class HearthServer(LanguageServer):
         self.index = WorkspaceIndex()  # started after `initialized` (features/workspace.py)
         self.watcher: WorkspaceWatcher | None = None
         self.worker = Worker()
+        # Called under the worker's lock, from whichever thread submitted: defer to the loop.
+        self.worker.on_restart = lambda: self._call_soon(self._worker_restarted)
         self.model = ModelHost(self.index)
         self.locale = "en"
         self.pending_errors: list[str] = []
@@ -147,6 +152,12 @@ class HearthServer(LanguageServer):
         if root and os.path.commonpath([root, path]) == root:
             return os.path.relpath(path, root)
         return os.path.basename(path)
+
+    def is_private(self, uri: str) -> bool:
+        """A document on the secrets deny list (built-in patterns and ``hearth.exclude``): it is
+        never given to the model, not even to count its tokens."""
+        path = uris.to_fs_path(uri) or uri
+        return is_secret(path) or excluded(self.display_path(uri), self.settings.exclude)
 
     # -- model lifecycle --------------------------------------------------------------------
     def start_model_load(self) -> None:
@@ -205,6 +216,8 @@ class HearthServer(LanguageServer):
         When the client cancels the request (``$/cancelRequest``) the generation is stopped and
         the cancellation propagates, so pygls answers with RequestCancelled.
         """
+        if self._model_file_replaced():
+            return None
         job: Job[T] = self.worker.submit(fn, key=key, priority=priority, deadline=deadline)
         try:
             result = await asyncio.wrap_future(job.future)
@@ -217,10 +230,42 @@ class HearthServer(LanguageServer):
         except EngineError as exc:
             self.engine_failed(exc)
             return None
+        except Exception as exc:  # a bug or a native failure: this request fails, not the server
+            log.exception("model request failed")
+            self.engine_failed(EngineError(f"the model failed on this request ({exc})"))
+            return None
         if self.model.record_success():
             self.log("hearth: the inference server answers again")
             self.send_status(force=True)
         return result
+
+    def _model_file_replaced(self) -> bool:
+        """Notice a model file deleted or rewritten on disk; True while it is being reloaded."""
+        change = self.model.model_file_change()
+        if change is None:
+            return False
+        path = self.model.status.path
+        if change == "deleted" and not self.settings.use_mmap:
+            self.model.forget_file()
+            self.show(types.MessageType.Warning, f"hearth: the model file {path} was deleted;"
+                      " the copy in memory keeps serving until the model is reloaded")
+            return False
+        self.show(types.MessageType.Warning,
+                  f"hearth: the model file {path} changed on disk; loading it again")
+        self.model.forget_file()
+        self.start_model_load()
+        return True
+
+    def _call_soon(self, callback: Callable[[], None]) -> None:
+        try:
+            asyncio.get_running_loop().call_soon(callback)
+        except RuntimeError:  # not on the event loop's thread
+            log.error("model worker restarted outside the event loop")
+
+    def _worker_restarted(self) -> None:
+        self.show(types.MessageType.Error, "hearth: the model worker stopped unexpectedly and"
+                  " was restarted; the request it was running failed")
+        self.send_status(force=True)
 
     def engine_failed(self, exc: EngineError) -> None:
         """A request failed in the engine (an inference server went away, say): tell the user
@@ -289,6 +334,7 @@ class HearthServer(LanguageServer):
             generations={"started": stats.started, "completed": stats.completed,
                          "cancelled": stats.cancelled, "dropped": stats.dropped,
                          "failed": stats.failed},
+            workerRestarts=stats.restarts,
             lastStopLatencyMs=None if stats.last_stop_latency_ms is None
             else round(stats.last_stop_latency_ms, 2),
         )

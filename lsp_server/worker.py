@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import Any, Generic, TypeVar
 
+from . import faults
 from .engines.base import CancelToken, EngineError
 
 log = logging.getLogger(__name__)
@@ -51,6 +52,7 @@ class WorkerStats:
     cancelled: int = 0  # stopped while running
     dropped: int = 0  # replaced or cancelled before they started
     failed: int = 0
+    restarts: int = 0  # times the thread died and a new one took over
     last_stop_latency_ms: float | None = None  # cancel() to the job returning
 
 
@@ -62,6 +64,7 @@ class Worker:
         self._running: Job[Any] | None = None
         self._closed = False
         self.stats = WorkerStats()
+        self.on_restart: Callable[[], None] | None = None  # told when a dead thread is replaced
         self._thread = threading.Thread(target=self._loop, name=name, daemon=True)
         self._thread.start()
 
@@ -86,6 +89,7 @@ class Worker:
             if self._closed:
                 job.future.cancel()
                 return job
+            self._ensure_thread()
             if key is not None:
                 self._supersede(key)
             heapq.heappush(self._queue, (int(priority), next(self._seq), job))
@@ -155,29 +159,57 @@ class Worker:
                 self._lock.wait()
 
     def _loop(self) -> None:
-        while (job := self._next()) is not None:
-            job.started = time.monotonic()
-            self.stats.started += 1
-            try:
-                result = job.fn(job.cancel)
-            except BaseException as exc:
-                self.stats.failed += 1
-                if isinstance(exc, EngineError):  # reported to the user; no traceback needed
-                    log.warning("model job failed: %s", exc)
-                else:
-                    log.exception("model job failed")
-                job.future.set_exception(exc)
+        try:
+            while (job := self._next()) is not None:
+                if faults.hit("worker.job"):
+                    raise SystemExit("fault injected: worker thread exits")
+                self._run(job)
+        except BaseException:
+            # Only a bug in the worker itself gets here; the job in hand must not hang its caller.
+            log.exception("the model worker thread stopped")
+            with self._lock:
+                running, self._running = self._running, None
+                if running is not None and not running.future.done():
+                    running.future.set_exception(RuntimeError("the model worker stopped"))
+                self._lock.notify_all()
+
+    def _ensure_thread(self) -> None:
+        """Replace a dead worker thread (called with the lock held)."""
+        if self._thread.is_alive() or self._closed:
+            return
+        self.stats.restarts += 1
+        log.error("restarting the model worker thread (restart %d)", self.stats.restarts)
+        self._thread = threading.Thread(target=self._loop, name=self._thread.name, daemon=True)
+        self._thread.start()
+        if self.on_restart is not None:
+            self.on_restart()
+
+    def _run(self, job: Job[Any]) -> None:
+        job.started = time.monotonic()
+        self.stats.started += 1
+        failure: BaseException | None = None
+        result: Any = None
+        try:
+            result = job.fn(job.cancel)
+        except BaseException as exc:  # the worker must outlive any job
+            failure = exc
+            self.stats.failed += 1
+            if isinstance(exc, EngineError):  # reported to the user; no traceback needed
+                log.warning("model job failed: %s", exc)
             else:
-                job.future.set_result(result)
-            finally:
-                job.finished = time.monotonic()
-                if job.cancel.cancelled:
-                    self.stats.cancelled += 1
-                    if job.cancel.cancelled_at is not None:
-                        self.stats.last_stop_latency_ms = (
-                            job.finished - job.cancel.cancelled_at) * 1000
-                else:
-                    self.stats.completed += 1
-                with self._lock:
-                    self._running = None
-                    self._lock.notify_all()
+                log.exception("model job failed")
+        job.finished = time.monotonic()
+        if job.cancel.cancelled:
+            self.stats.cancelled += 1
+            if job.cancel.cancelled_at is not None:
+                self.stats.last_stop_latency_ms = (job.finished - job.cancel.cancelled_at) * 1000
+        else:
+            self.stats.completed += 1
+        with self._lock:
+            self._running = None
+            self._lock.notify_all()
+        # Resolved last, so whoever awaits it already sees the statistics and an idle worker.
+        if failure is not None:
+            job.future.set_exception(failure)
+        else:
+            job.future.set_result(result)

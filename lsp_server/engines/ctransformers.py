@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from .. import faults
 from ..gguf_header import GGUFError, is_gguf, read_header
 from .base import EngineError, ModelInfo, Prompt
 from .local import Aborted, LocalEngine
@@ -51,6 +52,7 @@ class CTransformersEngine(LocalEngine):
         super().__init__(info, context_size=min(context_size, n_ctx))
 
     def _tokenize(self, prompt: Prompt) -> list[int]:
+        faults.trace_prompt(prompt.text)
         # The bundled llama.cpp never parses special tokens from text: markup stays plain text.
         data = prompt.text.encode("utf-8", "surrogatepass")
         buffer = (ctypes.c_int * (len(data) + 3))()

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from .. import faults
 from ..gguf_header import quantization_name
 from .base import EngineError, ModelInfo, Prompt
 from .branching import BranchingLocalEngine, Row
@@ -47,7 +48,7 @@ BRANCHES = 8
 
 class LlamaCppEngine(BranchingLocalEngine):
     def __init__(self, path: str, *, threads: int, context_size: int,
-                 batch_size: int = 256) -> None:
+                 batch_size: int = 256, use_mmap: bool = False) -> None:
         try:
             import llama_cpp
         except ImportError as exc:  # pragma: no cover - installed by `make install`
@@ -67,6 +68,9 @@ class LlamaCppEngine(BranchingLocalEngine):
                     n_threads=threads,
                     n_threads_batch=threads,
                     n_batch=batch_size,
+                    # Read into memory by default: a mapped file that is truncated or rewritten
+                    # while in use kills the process with SIGBUS.
+                    use_mmap=use_mmap,
                     verbose=True,
                 )
         except (ValueError, RuntimeError, OSError) as exc:
@@ -101,6 +105,7 @@ class LlamaCppEngine(BranchingLocalEngine):
         return cancel is not None and cancel.should_stop()
 
     def _tokenize(self, prompt: Prompt) -> list[int]:
+        faults.trace_prompt(prompt.text)
         tokens: list[int] = []
         for index, (text, markup) in enumerate(prompt.parts):
             if text:

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 import numpy as np
 import numpy.typing as npt
 
+from .. import faults
 from .base import CancelToken, Generation, GenerationParams, ModelInfo, Prompt, find_stop
 
 
@@ -124,6 +125,7 @@ class LocalEngine(ABC):
                 before = len(text)
                 text += decoder.decode(self._token_bytes(token))
                 generated += 1
+                faults.maybe_raise("engine.token")
                 if step == 0 and healed is not None:
                     text = text[len(healed[0]):]
                     before = 0

@@ -23,6 +23,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from .. import faults
 from ..config import Settings
 from .base import (
     CancelToken,
@@ -206,6 +207,7 @@ class HttpEngine:
 
     def _tokenize_at(self, path: str, model: str, text: str, cancel: CancelToken | None
                      ) -> list[int]:
+        faults.trace_prompt(text)
         if path == "/tokenize":  # llama.cpp reads "content", vLLM reads "prompt"
             body: dict[str, Any] = {"content": text, "prompt": text, "add_special": False,
                                     "add_special_tokens": False}
@@ -258,6 +260,7 @@ class HttpEngine:
         return self._special[text]
 
     def generate(self, prompt: Prompt, params: GenerationParams, cancel: CancelToken) -> Generation:
+        faults.trace_prompt(prompt.text)
         start = time.monotonic()
         held = ""
         if params.heal and not self._uses_infill(prompt):

@@ -91,6 +91,16 @@ async def run_session(ls: HearthServer, session: Session, *, key: str, title: st
         ls.send_status()
 
 
+PRIVATE = ("hearth does not send this file to the model: it is on the secrets deny list"
+           " (credentials, keys, .env files, or hearth.exclude)")
+
+
+def refuse_private(ls: HearthServer, doc: Document) -> None:
+    """An error reply for a model request on a secret file."""
+    if ls.is_private(doc.uri):
+        raise JsonRpcException(PRIVATE, code=types.LSPErrorCodes.RequestFailed)
+
+
 def document(ls: HearthServer, uri: Any) -> Document:
     if not isinstance(uri, str):
         raise JsonRpcInvalidParams(f"expected a document URI, got {uri!r}")

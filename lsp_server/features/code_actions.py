@@ -49,6 +49,7 @@ from ..assist import FixRequest, Problem
 from ..documents import Document
 from ..server import HearthServer  # at run time: pygls reads handler annotations
 from .assist_runner import (
+    PRIVATE,
     document,
     lsp_range,
     model_unavailable,
@@ -85,6 +86,8 @@ def register(server: HearthServer) -> None:
         if not ls.settings.code_actions:
             return None
         doc = document(ls, params.text_document.uri)
+        if ls.is_private(doc.uri):
+            return None  # nothing hearth could do there without showing the model a secret
         start, end = offsets(doc, params.range)
         return _actions(ls, doc, params, start, end) or None
 
@@ -194,6 +197,8 @@ async def _fix(ls: HearthServer, data: dict[str, Any]) -> FixOutcome:
         p_start, p_end = offsets(doc, parse_range(raw.get("range")))
         problems.append(Problem(raw["message"], p_start, p_end, str(raw.get("source") or "")))
     region = _announced_region(doc, data, start, end)
+    if ls.is_private(doc.uri):
+        return FixOutcome(None, "private", PRIVATE)
 
     assistant = await ready_assistant(ls)
     if assistant is None:

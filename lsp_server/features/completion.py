@@ -75,8 +75,8 @@ async def _complete(ls: HearthServer, uri: str, position: types.Position, invoke
     received = time.monotonic()
     doc = ls.documents.get(uri)
     pipeline = ls.model.pipeline
-    if doc is None or pipeline is None or not ls.model.ready:
-        return None  # unknown document, or the model is not loaded yet: answer at once
+    if doc is None or pipeline is None or not ls.model.ready or ls.is_private(uri):
+        return None  # unknown, not loaded yet, or a secret: answer at once
     offset = doc.offset_at(Pos(position.line, position.character))
     version = doc.version
     request = CompletionRequest(

@@ -37,6 +37,7 @@ from .assist_runner import (
     parse_range,
     range_json,
     ready_assistant,
+    refuse_private,
     run_session,
 )
 
@@ -68,7 +69,7 @@ def register(server: HearthServer) -> None:
         if not ls.settings.explain_on_hover:
             return None
         doc = ls.documents.get(params.text_document.uri)
-        if doc is None or not ls.model.ready:
+        if doc is None or not ls.model.ready or ls.is_private(doc.uri):
             return None
         offset = doc.offset_at(Pos(params.position.line, params.position.character))
         line = doc.line_text(params.position.line)
@@ -95,6 +96,7 @@ def register(server: HearthServer) -> None:
 
 async def _explain(ls: HearthServer, doc: Document, start: int, end: int, *, key: str
                    ) -> ExplainResult | None:
+    refuse_private(ls, doc)
     assistant = await ready_assistant(ls)
     if assistant is None:
         raise JsonRpcException(model_unavailable(ls), code=types.LSPErrorCodes.RequestFailed)

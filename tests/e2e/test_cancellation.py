@@ -11,7 +11,7 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcRequestCancelled
 from pytest_lsp import LanguageClient
 
-from tests.e2e.conftest import inline_params, open_doc, request_with_id, start, status
+from tests.e2e.conftest import PLAIN, inline_params, open_doc, request_with_id, start, status
 
 LONG_RUN = {"maxTokens": 30000, "timeBudgetMs": 120000, "contextSize": 32768}
 
@@ -29,7 +29,7 @@ async def wait_busy(client: LanguageClient, busy: bool, timeout: float = 10) -> 
 async def test_cancel_request_stops_the_running_generation(
         client: LanguageClient, endless_model: Path, tmp_path: Path) -> None:
     await start(client, "neovim-0.12", {"modelPath": str(endless_model), **LONG_RUN})
-    uri = open_doc(client, tmp_path / "a.py", "x = ")
+    uri = open_doc(client, tmp_path / "a.txt", "x = ", PLAIN)
     before = (await status(client))["generations"]
 
     request = request_with_id(client, types.TEXT_DOCUMENT_INLINE_COMPLETION,
@@ -51,7 +51,7 @@ async def test_cancel_request_stops_the_running_generation(
 async def test_newer_request_for_the_same_document_replaces_the_running_one(
         client: LanguageClient, endless_model: Path, tmp_path: Path) -> None:
     await start(client, "visual-studio-code", {"modelPath": str(endless_model), **LONG_RUN})
-    uri = open_doc(client, tmp_path / "a.py", "x = ")
+    uri = open_doc(client, tmp_path / "a.txt", "x = ", PLAIN)
     first = asyncio.ensure_future(
         client.text_document_inline_completion_async(inline_params(uri, 0, 4)))
     await wait_busy(client, True)

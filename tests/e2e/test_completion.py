@@ -8,7 +8,7 @@ import pytest
 from lsprotocol import types
 from pytest_lsp import LanguageClient
 
-from tests.e2e.conftest import open_doc, start
+from tests.e2e.conftest import PLAIN, open_doc, start
 
 SOURCE = "def area(width, height):\n    return wid"
 
@@ -26,7 +26,7 @@ def completion_params(uri: str, line: int, character: int,
 async def test_ai_item_replaces_the_word_before_the_cursor(
         client: LanguageClient, profile: str, tiny_model: Path, tmp_path: Path) -> None:
     await start(client, profile, {"modelPath": str(tiny_model), "maxTokens": 6})
-    uri = open_doc(client, tmp_path / "area.py", SOURCE)
+    uri = open_doc(client, tmp_path / "area.txt", SOURCE, PLAIN)
 
     result = await client.text_document_completion_async(
         completion_params(uri, 1, 14, invoked=False))
@@ -44,7 +44,7 @@ async def test_ai_item_replaces_the_word_before_the_cursor(
 async def test_inline_capable_editor_gets_items_only_when_invoked(
         client: LanguageClient, tiny_model: Path, tmp_path: Path) -> None:
     await start(client, "neovim-0.12", {"modelPath": str(tiny_model), "maxTokens": 6})
-    uri = open_doc(client, tmp_path / "area.py", SOURCE)
+    uri = open_doc(client, tmp_path / "area.txt", SOURCE, PLAIN)
     automatic = await client.text_document_completion_async(
         completion_params(uri, 1, 14, invoked=False))
     assert automatic is None  # the ghost text covers it
@@ -56,7 +56,7 @@ async def test_inline_capable_editor_gets_items_only_when_invoked(
 async def test_completion_item_can_be_switched_off(
         client: LanguageClient, tiny_model: Path, tmp_path: Path) -> None:
     await start(client, "neovim", {"modelPath": str(tiny_model), "completionItem": False})
-    uri = open_doc(client, tmp_path / "area.py", SOURCE)
+    uri = open_doc(client, tmp_path / "area.txt", SOURCE, PLAIN)
     result = await client.text_document_completion_async(
         completion_params(uri, 1, 14, invoked=True))
     assert result is None

@@ -46,7 +46,8 @@ async def test_explain_returns_markdown_and_shows_it(
     assert result["range"] == {"start": {"line": 0, "character": 0},
                                "end": {"line": 4, "character": 30}}
     assert [m.message for m in client.messages if m.message == markdown]  # other editors
-    assert (await status(client))["generations"]["completed"] >= 2
+    current = await status(client)
+    assert current["generations"]["completed"] >= 2
 
 
 async def test_explanations_follow_the_editor_locale(

@@ -8,7 +8,7 @@ import pytest
 from lsprotocol import types
 from pytest_lsp import LanguageClient
 
-from tests.e2e.conftest import PROFILES, inline_params, open_doc, start, status
+from tests.e2e.conftest import PLAIN, PROFILES, inline_params, open_doc, start, status
 
 SOURCE = "def greet(name):\n    message = \"hello \" + name\n    return "
 
@@ -18,7 +18,7 @@ async def test_inline_completion_returns_item_at_cursor(
         client: LanguageClient, profile: str, tiny_model: Path, tmp_path: Path) -> None:
     ready = await start(client, profile, {"modelPath": str(tiny_model), "maxTokens": 8})
     assert ready["state"] == "ready", ready
-    uri = open_doc(client, tmp_path / "greet.py", SOURCE)
+    uri = open_doc(client, tmp_path / "greet.txt", SOURCE, PLAIN)
 
     result = await client.text_document_inline_completion_async(inline_params(uri, 2, 11))
 

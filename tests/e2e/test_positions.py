@@ -9,7 +9,7 @@ import pytest
 from lsprotocol import types
 from pytest_lsp import LanguageClient
 
-from tests.e2e.conftest import capabilities, inline_params, open_doc, wait_for_model
+from tests.e2e.conftest import PLAIN, capabilities, inline_params, open_doc, wait_for_model
 
 LINE = 's = "😀日本" + '
 
@@ -31,7 +31,7 @@ async def test_emoji_and_cjk_before_the_cursor(client: LanguageClient, profile: 
         initialization_options={"modelPath": str(tiny_model), "maxTokens": 4}))
     assert (result.capabilities.position_encoding or "utf-16") == encoding
     await wait_for_model(client)
-    uri = open_doc(client, tmp_path / "u.py", LINE + "\n")
+    uri = open_doc(client, tmp_path / "u.txt", LINE + "\n", PLAIN)
 
     # Type "abc" after the multi-byte text, as the editor reports it.
     end = units(LINE, encoding)

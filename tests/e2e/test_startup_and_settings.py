@@ -10,7 +10,7 @@ from pathlib import Path
 from lsprotocol import types
 from pytest_lsp import LanguageClient
 
-from tests.e2e.conftest import inline_params, open_doc, start, status, wait_for_model
+from tests.e2e.conftest import PLAIN, inline_params, open_doc, start, status, wait_for_model
 
 
 async def test_initialize_answers_at_once_and_early_requests_get_empty_answers(
@@ -44,7 +44,7 @@ async def test_invalid_settings_are_reported_and_defaults_kept(
     warnings = [m.message for m in client.messages if m.type == types.MessageType.Warning]
     assert warnings and "hearth.maxTokens" in warnings[0] and "hearth.threads" in warnings[0]
     assert "hearth.enigne" in warnings[0]
-    uri = open_doc(client, tmp_path / "a.py", "x = ")
+    uri = open_doc(client, tmp_path / "a.txt", "x = ", PLAIN)
     result = await client.text_document_inline_completion_async(inline_params(uri, 0, 4))
     assert result is not None  # still serving, with the default settings
 
@@ -56,7 +56,7 @@ async def test_missing_model_file_is_reported_and_server_stays_up(
     assert current["state"] == "error"
     errors = [m.message for m in client.messages if m.type == types.MessageType.Error]
     assert errors and str(missing) in errors[0] and "not found" in errors[0]
-    uri = open_doc(client, tmp_path / "a.py", "x = ")
+    uri = open_doc(client, tmp_path / "a.txt", "x = ", PLAIN)
     asked = time.monotonic()
     assert await client.text_document_inline_completion_async(inline_params(uri, 0, 4)) is None
     assert time.monotonic() - asked < 0.5
@@ -75,5 +75,5 @@ async def test_changed_model_path_reloads_without_restart(
     await asyncio.sleep(0.05)
     current = await wait_for_model(client)
     assert current["state"] == "ready" and current["path"] == str(tiny_model)
-    uri = open_doc(client, tmp_path / "a.py", "x = ")
+    uri = open_doc(client, tmp_path / "a.txt", "x = ", PLAIN)
     assert await client.text_document_inline_completion_async(inline_params(uri, 0, 4))
