@@ -7,7 +7,7 @@ NVIM012     := $(CURDIR)/.tools/nvim-0.12/nvim
 GET_NVIM012 := ../shared/tools/get-nvim-0.12.sh
 
 .DEFAULT_GOAL := help
-.PHONY: help install test lint unit e2e editors vsix bench eval eval-fix doctor clean
+.PHONY: help install test lint unit e2e editors vsix bench load eval eval-fix doctor clean
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -44,8 +44,11 @@ editors: ## headless Neovim 0.11/0.12 and the VS Code extension's tests, against
 vsix: ## package the VS Code extension offline: editors/vscode/hearth-lsp.vsix
 	cd editors/vscode && npm run compile && npm run package -- --out hearth-lsp.vsix
 
-bench: ## latency table (embedded model): LSP vs raw engine, warm keystroke, cancel, RSS
+bench: ## one latency table (embedded model): LSP vs raw engine, keystroke, cancel, context, index, RSS
 	$(PY) scripts/bench.py
+
+load: ## typing at 20 characters/s for 60 s against the real server: latency, cancels, memory
+	$(PY) scripts/load_test.py
 
 eval: ## completions on HumanEval single-line infilling (200-task sample): pipeline vs naive
 	$(PY) scripts/eval_completion.py $(EVAL_ARGS)

@@ -13,19 +13,18 @@ import time
 from . import regions
 from .assist import Assistant, ExplainRequest, FixRequest, Problem
 from .config import Settings
-from .context import line_starts_of
 from .engines.base import CancelToken
 from .model_host import ModelHost
 from .syntax import language_for_path
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    try:
-        text = args.file.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        print(f"hearth-lsp: cannot read {args.file}: {exc}", file=sys.stderr)
+    from .cli import read_source
+
+    source = read_source(args.file)
+    if source is None:
         return 1
-    starts = line_starts_of(text)
+    text, starts = source
     last_line = args.end_line or args.line
     if not 1 <= args.line <= last_line <= len(starts):
         print(f"hearth-lsp: lines {args.line}..{last_line} are outside 1..{len(starts)}",

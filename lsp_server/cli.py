@@ -138,8 +138,19 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def _complete(args: argparse.Namespace) -> int:
+def read_source(path: Path) -> tuple[str, list[int]] | None:
+    """A source file and its line starts, or None after saying why it cannot be read."""
     from .context import line_starts_of
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        print(f"hearth-lsp: cannot read {path}: {exc}", file=sys.stderr)
+        return None
+    return text, line_starts_of(text)
+
+
+def _complete(args: argparse.Namespace) -> int:
     from .engines.base import CancelToken
     from .model_host import ModelHost
     from .pipeline import CompletionRequest
@@ -147,12 +158,10 @@ def _complete(args: argparse.Namespace) -> int:
 
     settings = _settings_from(args)
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
-    try:
-        text = args.file.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        print(f"hearth-lsp: cannot read {args.file}: {exc}", file=sys.stderr)
+    source = read_source(args.file)
+    if source is None:
         return 1
-    starts = line_starts_of(text)
+    text, starts = source
     if not 1 <= args.line <= len(starts):
         print(f"hearth-lsp: line {args.line} is outside 1..{len(starts)}", file=sys.stderr)
         return 1

@@ -168,3 +168,13 @@ def find_stop(text: str, stops: Sequence[str], start: int = 0) -> int:
             if idx >= 0 and (best < 0 or idx < best):
                 best = idx
     return best
+
+
+def apply_stops(text: str, grew_at: int, params: GenerationParams) -> tuple[str, bool]:
+    """After the text grew at index ``grew_at``: the text cut at a stop sequence the new piece
+    completed, and whether generation should end (a stop sequence or ``stop_when``)."""
+    longest = max((len(s) for s in params.stop), default=0)
+    cut = find_stop(text, params.stop, max(0, grew_at - longest))
+    if cut >= 0:
+        return text[:cut], True
+    return text, params.stop_when is not None and params.stop_when(text)

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
-from .base import CancelToken, Generation, GenerationParams, Prompt, find_stop
+from .base import CancelToken, Generation, GenerationParams, Prompt, apply_stops
 from .local import Aborted, LocalEngine, common_prefix
 
 Row = tuple[int, int, Sequence[int], bool]  # (sequence, first position, tokens, all logits)
@@ -213,7 +213,6 @@ class BranchingLocalEngine(LocalEngine):
 
     def _lockstep(self, branches: list[_Branch], params: GenerationParams,
                   cancel: CancelToken) -> None:
-        longest_stop = max((len(s) for s in params.stop), default=0)
         decoders = {b.seq: codecs.getincrementaldecoder("utf-8")(errors="replace")
                     for b in branches}
         prefix_text = {b.seq: decoders[b.seq].decode(bytes(b.raw)) for b in branches}
@@ -233,10 +232,8 @@ class BranchingLocalEngine(LocalEngine):
                 prefix_text[b.seq] += decoders[b.seq].decode(self._token_bytes(token))
                 b.generated += 1
                 b.text = prefix_text[b.seq][b.skip:]
-                cut = find_stop(b.text, params.stop, max(0, before - longest_stop))
-                if cut >= 0:
-                    b.text, b.reason = b.text[:cut], "stop"
-                elif params.stop_when is not None and params.stop_when(b.text):
+                b.text, stop = apply_stops(b.text, before, params)
+                if stop:
                     b.reason = "stop"
                 elif step + 1 >= params.max_tokens:
                     b.reason = "length"

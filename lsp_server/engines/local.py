@@ -17,7 +17,14 @@ import numpy as np
 import numpy.typing as npt
 
 from .. import faults
-from .base import CancelToken, Generation, GenerationParams, ModelInfo, Prompt, find_stop
+from .base import (
+    CancelToken,
+    Generation,
+    GenerationParams,
+    ModelInfo,
+    Prompt,
+    apply_stops,
+)
 
 
 class Aborted(Exception):
@@ -105,7 +112,6 @@ class LocalEngine(ABC):
         generated = 0
         first_ms = 0.0
         reason: str = "length"
-        longest_stop = max((len(s) for s in params.stop), default=0)
         try:
             self._evaluate(tokens[reused:])
             for step in range(max_tokens):
@@ -129,11 +135,8 @@ class LocalEngine(ABC):
                 if step == 0 and healed is not None:
                     text = text[len(healed[0]):]
                     before = 0
-                cut = find_stop(text, params.stop, max(0, before - longest_stop))
-                if cut >= 0:
-                    text, reason = text[:cut], "stop"
-                    break
-                if params.stop_when is not None and params.stop_when(text):
+                text, stop = apply_stops(text, before, params)
+                if stop:
                     reason = "stop"
                     break
                 if step + 1 < max_tokens:

@@ -33,7 +33,7 @@ from .base import (
     ModelInfo,
     Prompt,
     StopReason,
-    find_stop,
+    apply_stops,
 )
 from .http_transport import HttpTransport, ServerError, ServerUnavailable, Stopped
 
@@ -268,7 +268,6 @@ class HttpEngine:
         path, body = self._request(prompt, params)
         text, reason, generated, first_ms = "", "length", 0, 0.0
         prompt_tokens, reused = 0, 0
-        longest_stop = max((len(s) for s in params.stop), default=0)
         try:
             with self._transport.stream(path, body, cancel) as reply:
                 for event in reply.events():
@@ -283,11 +282,8 @@ class HttpEngine:
                         text += piece
                         if "generated" not in usage:
                             generated += 1
-                        cut = find_stop(text, params.stop, max(0, before - longest_stop))
-                        if cut >= 0:
-                            text, reason = text[:cut], "stop"
-                            break
-                        if params.stop_when is not None and params.stop_when(text):
+                        text, stop = apply_stops(text, before, params)
+                        if stop:
                             reason = "stop"
                             break
                     if finished:

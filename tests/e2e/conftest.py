@@ -86,6 +86,17 @@ async def wait_for_model(client: LanguageClient, timeout: float = 60) -> dict[st
     raise AssertionError("the model did not finish loading")
 
 
+async def wait_busy(client: LanguageClient, busy: bool, timeout: float = 10) -> dict[str, Any]:
+    """Poll ``hearth.status`` until the model worker is busy (or idle)."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        current = await status(client)
+        if current["busy"] is busy:
+            return current
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"the worker never became {'busy' if busy else 'idle'}")
+
+
 def open_doc(client: LanguageClient, path: Path, text: str, language: str = "python") -> str:
     uri = path.as_uri()
     client.text_document_did_open(types.DidOpenTextDocumentParams(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import time
 from pathlib import Path
 
 import pytest
@@ -11,19 +10,19 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcRequestCancelled
 from pytest_lsp import LanguageClient
 
-from tests.e2e.conftest import PLAIN, inline_params, open_doc, request_with_id, start, status
+from tests.e2e.conftest import (
+    PLAIN,
+    inline_params,
+    open_doc,
+    request_with_id,
+    start,
+    status,
+    wait_busy,
+)
 
 LONG_RUN = {"maxTokens": 30000, "timeBudgetMs": 120000, "contextSize": 32768}
 
 
-async def wait_busy(client: LanguageClient, busy: bool, timeout: float = 10) -> dict[str, object]:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        current = await status(client)
-        if current["busy"] is busy:
-            return current
-        await asyncio.sleep(0.02)
-    raise AssertionError(f"worker never became {'busy' if busy else 'idle'}")
 
 
 async def test_cancel_request_stops_the_running_generation(

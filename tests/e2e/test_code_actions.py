@@ -22,6 +22,7 @@ from tests.e2e.conftest import (
     request_with_id,
     start,
     status,
+    wait_busy,
     wait_for_model,
 )
 
@@ -80,14 +81,6 @@ async def list_actions(client: LanguageClient, params: types.CodeActionParams
     return actions
 
 
-async def wait_busy(client: LanguageClient, busy: bool, timeout: float = 10) -> dict[str, Any]:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        current = await status(client)
-        if current["busy"] is busy:
-            return current
-        await asyncio.sleep(0.02)
-    raise AssertionError(f"the worker never became {'busy' if busy else 'idle'}")
 
 
 @pytest.mark.parametrize("profile", PROFILES)
