@@ -98,8 +98,8 @@ def finish(raw: str, p: Plan, prefix: str, suffix: str, eol: str = "\n") -> str:
     text = _cut_suffix_repeat(text, line_after, suffix)
     text = _balance(prefix, text, suffix)
     text = "\n".join(line.rstrip() for line in text.split("\n")).rstrip()
-    if not text.strip():
-        return ""
+    if not text.strip() or text.strip() == "\\":
+        return ""  # nothing, or only a line continuation
     return text.replace("\n", eol) if eol != "\n" else text
 
 

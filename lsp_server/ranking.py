@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
 from .engines.base import BranchingEngine, CancelToken, GenerationParams, Prompt
-from .syntax import Parsed
+from .syntax import Parsed, error_nodes
 
 OFFSIDE = frozenset({"python"})  # languages whose blocks are made by indentation
 WIDTH = 4  # first tokens tried per start
@@ -301,6 +301,26 @@ def _cut_points(text: str) -> list[int]:
     return sorted(points, reverse=True)
 
 
+def _unfinished(site: Site) -> bool:
+    """Whether the code at the cursor waits for more: a blank line, or a syntax error on the
+    cursor's line (``x = ``, ``call(``). At the end of a finished line, no suggestion is the
+    right answer, and exploring would only find something to tack on."""
+    if site.at_line_start or site.parsed is None or _DANGLING.search(site.line_before):
+        return True
+    parsed = site.parsed
+    low = parsed.byte(site.offset - len(site.line_before))
+    high = parsed.byte(site.offset + len(site.line_after))
+    return any(node.start_byte <= high and node.end_byte >= low
+               for node in error_nodes(parsed.tree))
+
+
+# A line ending in an operator, an opening bracket or a keyword that needs an operand is not
+# finished (the parser often reports the error only on the next line).
+_DANGLING = re.compile(r"([-+*/%=<>!&|^~,.([{:\\@]|\b(return|and|or|not|in|is|if|elif|else|for|"
+                       r"while|with|lambda|await|yield|import|from|as|def|class|raise|assert|"
+                       r"new|var|let|const|case|throw))\s*$")
+
+
 def _between_code(site: Site) -> bool:
     """On an empty line with code above and below: a comment there is seldom what is
     missing, so a comment-only suggestion is worth comparing with code alternatives."""
@@ -332,8 +352,9 @@ class Ranker:
         """The best of ``first`` and what exploring finds, when ``first`` fails a check (or
         ``always``)."""
         ranking = Ranking(candidates=[first])
-        if (first.valid and (first.code or not _between_code(site)) and not always) \
-                or cancel.should_stop():
+        settled = first.valid and (first.code or not _between_code(site))
+        nothing_needed = not first.text.strip() and not _unfinished(site)
+        if (not always and (settled or nothing_needed)) or cancel.should_stop():
             return first, ranking
         ranking.explored = True
         forced = starts(site)

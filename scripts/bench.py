@@ -3,7 +3,10 @@
 Everything is measured in one run, against the real server over stdio:
   (a) inlineCompletion round trip over LSP ÷ the raw engine (llama-cpp-python's own
       Llama.generate, in this process) evaluating the same prompt tokens and generating the same
-      number of tokens, replayed in the same order so both see the same KV-cache history;
+      number of tokens, replayed in the same order so both see the same KV-cache history. The
+      server runs with suggestionSearch "off" here, so it does exactly one generation; the same
+      requests are then timed again with the default "checked" search, which may explore
+      alternatives (extra model work the raw engine does not do);
   (b) a request right after the user typed one more character (KV prefix reuse) vs a cold one;
   (c) $/cancelRequest to generation stopped (server-side: cancel → model job returned), during
       prompt evaluation and during generation;
@@ -43,6 +46,7 @@ Row = tuple[str, str, str]  # metric, measured, target
 class Results:
     lsp_ms: list[float] = field(default_factory=list)
     raw_ms: list[float] = field(default_factory=list)
+    checked_ms: list[float] = field(default_factory=list)
     cold_ms: list[float] = field(default_factory=list)
     warm_ms: list[float] = field(default_factory=list)
     cancel_prompt_ms: list[float] = field(default_factory=list)
@@ -153,11 +157,17 @@ async def measure_round_trips(session: Session, results: Results, count: int,
     """(a) LSP round trips; the exact prompt of each is kept for the raw replay."""
     text = (ROOT / SAMPLE_FILES[0]).read_text(encoding="utf-8")
     uri = session.open("roundtrip.py", text)
-    for line, column in cursor_sites(text, count, rng):
+    sites = cursor_sites(text, count, rng)
+    await session.configure({"suggestionSearch": "off"})
+    for line, column in sites:
         results.lsp_ms.append(await session.complete(uri, line, column))
         last = await session.command("hearth.lastCompletion")
         assert isinstance(last, dict), "no completion recorded"
         results.replays.append(last)
+    await session.configure({"suggestionSearch": "checked"})
+    uri = session.open("roundtrip_checked.py", text)
+    for line, column in sites:
+        results.checked_ms.append(await session.complete(uri, line, column))
 
 
 def replay_raw(model: str, settings: dict[str, Any], results: Results) -> None:
@@ -252,6 +262,8 @@ def table(results: Results, settings: dict[str, Any], extra: list[Row]) -> str:
         ("inlineCompletion over LSP ÷ raw engine, same prompt and tokens (median of "
          f"{len(ratios)})", f"{median(ratios):.3f} ({median(results.lsp_ms):.0f} ms vs "
          f"{median(results.raw_ms):.0f} ms)", "≤ 1.05"),
+        (f"the same requests with the default suggestionSearch \"checked\" (median of "
+         f"{len(results.checked_ms)})", f"{median(results.checked_ms):.0f} ms", ""),
         (f"cold request, new file (median of {len(results.cold_ms)})",
          f"{median(results.cold_ms):.0f} ms", ""),
         (f"after typing one more character (median of {len(results.warm_ms)})",

@@ -56,8 +56,9 @@ async def run(args: argparse.Namespace) -> int:
             line = base.count("\n")
             column = 0
             latencies: list[float] = []
-            pending: dict[str, tuple[asyncio.Future[Any], float]] = {}
+            pending: dict[str, asyncio.Future[Any]] = {}
             answered = cancelled = 0
+            answered_at: dict[int, float] = {}  # id(future) → seconds from request to reply
             interval = 1 / args.rate
             start = time.monotonic()
             keystrokes = 0
@@ -70,7 +71,7 @@ async def run(args: argparse.Namespace) -> int:
                     line, column = line + 1, 0
                 else:
                     column += 1
-                for msg_id, (future, _) in list(pending.items()):
+                for msg_id, future in list(pending.items()):
                     if not future.done():
                         session.client.protocol.notify(types.CANCEL_REQUEST,
                                                        types.CancelParams(id=msg_id))
@@ -78,11 +79,14 @@ async def run(args: argparse.Namespace) -> int:
                 future = asyncio.ensure_future(session.client.protocol.send_request_async(
                     types.TEXT_DOCUMENT_INLINE_COMPLETION,
                     session.params(uri, line, column), msg_id=msg_id))
-                pending[msg_id] = (future, time.monotonic())
+                sent = time.monotonic()
+                future.add_done_callback(
+                    lambda _, sent=sent: answered_at.setdefault(id(_), time.monotonic() - sent))
+                pending[msg_id] = future
                 if char == "\n":
                     start += args.pause_ms / 1000  # the pause does not count as typing time
                 await asyncio.sleep(max(0.0, start + keystrokes * interval - time.monotonic()))
-                for done_id, (done, sent) in list(pending.items()):
+                for done_id, done in list(pending.items()):
                     if done.done():
                         del pending[done_id]
                         if done.cancelled() or isinstance(done.exception(),
@@ -90,8 +94,8 @@ async def run(args: argparse.Namespace) -> int:
                             cancelled += 1
                         elif done.exception() is None:
                             answered += 1
-                            latencies.append((time.monotonic() - sent) * 1000)
-            for future, _ in pending.values():
+                            latencies.append(answered_at[id(done)] * 1000)
+            for future in pending.values():
                 with contextlib.suppress(Exception):
                     await asyncio.wait_for(future, 5)
             status = await session.status()

@@ -159,6 +159,29 @@ class BranchingEngine(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class TokenChoice:
+    """One token of a scored text: how likely the model found it, and what it expected."""
+
+    start: int  # where the token's text begins in the scored text (str index)
+    text: str
+    logprob: float  # log P(token | prompt and the text before it)
+    alternatives: tuple[tuple[str, float], ...]  # other likely tokens here, likeliest first
+
+
+@runtime_checkable
+class TokenScoringEngine(Protocol):
+    """Optional (checked with ``isinstance``): read a text token by token in one pass. Quick
+    fixes with base models use it to find the tokens the model finds surprising and what it
+    would have written instead."""
+
+    def token_choices(self, prompt: Prompt, text: str, top: int,
+                      cancel: CancelToken) -> list[TokenChoice] | None:
+        """Every token of ``text`` after ``prompt``, each with up to ``top`` alternatives
+        (None when cancelled or unsupported)."""
+        ...
+
+
 def find_stop(text: str, stops: Sequence[str], start: int = 0) -> int:
     """Index of the earliest stop sequence in ``text`` beginning at or after ``start``, or -1."""
     best = -1

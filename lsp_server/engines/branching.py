@@ -9,7 +9,9 @@ engines that capability (``engines.base.BranchingEngine``):
   indentation, ``name =``) and/or one of the most likely next tokens, decoded in lockstep as
   parallel sequences that share the prompt's KV cache;
 * ``logprobs``: log P(text | prompt) for texts that mostly extend explored branches, so only
-  their new tokens (a suffix probe) are evaluated.
+  their new tokens (a suffix probe) are evaluated;
+* ``token_choices``: a text read token by token, with what the model expected at each token
+  (``engines.base.TokenScoringEngine``, for quick fixes).
 
 Logits are the expensive part with a large vocabulary (Gemma's 262k tokens); they are asked for
 only where a log-probability is needed.
@@ -26,10 +28,19 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
-from .base import CancelToken, Generation, GenerationParams, Prompt, apply_stops
+from .base import (
+    CancelToken,
+    Generation,
+    GenerationParams,
+    Prompt,
+    TokenChoice,
+    apply_stops,
+)
 from .local import Aborted, LocalEngine, common_prefix
 
 Row = tuple[int, int, Sequence[int], bool]  # (sequence, first position, tokens, all logits)
+SCORE_ROWS = 32  # tokens read per batch by ``token_choices`` (a row of logits is 1 MB for Gemma)
+ALTERNATIVE_NATS = 8.0  # alternatives further below the likeliest token are not worth listing
 
 
 def log_softmax(logits: npt.NDArray[np.float32]) -> npt.NDArray[np.float64]:
@@ -126,6 +137,59 @@ class BranchingLocalEngine(LocalEngine):
             return [None] * len(texts)
         finally:
             self._cancel = None
+
+    def token_choices(self, prompt: Prompt, text: str, top: int,
+                      cancel: CancelToken) -> list[TokenChoice] | None:
+        """Every token of ``text`` after ``prompt``: its log-probability and the ``top``
+        likeliest tokens in its place (``engines.base.TokenScoringEngine``). One pass in a
+        branch, a few rows of logits at a time (each row is the whole vocabulary)."""
+        if self._branch_capacity() <= 0 or not text:
+            return None
+        base = self._tokenize(prompt)
+        tokens = self._tokenize_part(text)
+        if len(base) + len(tokens) + 1 >= self.context_size:
+            return None
+        self._drop_branches()
+        self._cancel = cancel
+        feed = [base[-1], *tokens]
+        decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        choices: list[TokenChoice] = []
+        offset = 0
+        try:
+            self._prefill_main(base)
+            self._branch_copy(1, 0, len(base) - 1)
+            for begin in range(0, len(tokens), SCORE_ROWS):
+                rows = self._branch_eval([(1, len(base) - 1 + begin,
+                                           feed[begin:begin + SCORE_ROWS], True)])[0]
+                for row, token in zip(rows, tokens[begin:begin + SCORE_ROWS], strict=True):
+                    piece = decoder.decode(self._token_bytes(token))
+                    logprob, alternatives = self._read_row(row, token, top)
+                    choices.append(TokenChoice(offset, piece, logprob, alternatives))
+                    offset += len(piece)
+        except Aborted:
+            return None
+        finally:
+            self._cancel = None
+            self._branch_clear()
+        return choices
+
+    def _read_row(self, logits: npt.NDArray[np.float32], token: int, top: int
+                  ) -> tuple[float, tuple[tuple[str, float], ...]]:
+        """log P(token) from one row of logits, and the ``top`` likeliest other tokens (only
+        those within ``ALTERNATIVE_NATS`` of the best: a full sort of the vocabulary is slow)."""
+        best = float(logits.max())
+        norm = best + float(np.log(np.exp(logits - best, dtype=np.float32).sum(dtype=np.float64)))
+        near = np.flatnonzero(logits >= best - ALTERNATIVE_NATS) if top > 0 else []
+        ranked = sorted((int(t) for t in near if t != token), key=lambda t: -logits[t])
+        alternatives = []
+        for other in ranked:
+            if len(alternatives) >= top:
+                break
+            if self._is_end(other):
+                continue
+            piece = self._token_bytes(other).decode("utf-8", "replace")
+            alternatives.append((piece, float(logits[other]) - norm))
+        return float(logits[token]) - norm, tuple(alternatives)
 
     # -- internals ----------------------------------------------------------------------------
     def _drop_branches(self) -> None:

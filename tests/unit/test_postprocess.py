@@ -123,3 +123,7 @@ def test_crlf_documents_get_crlf_suggestions() -> None:
 @pytest.mark.parametrize("raw", ["\n", "", "   "])
 def test_nothing_but_whitespace_is_no_suggestion(raw: str) -> None:
     assert finish_at("x = |\n", raw) == ""
+
+
+def test_a_lone_line_continuation_is_no_suggestion() -> None:
+    assert finish_at("def f(a,|\n", " \\") == ""

@@ -81,3 +81,13 @@ def test_between_lines_of_code_code_beats_a_likelier_comment() -> None:
     assert choose([comment, code]) is comment
     assert choose([comment, code], prefer_code=True) is code
     assert not comment.code and code.code
+
+
+def test_an_empty_suggestion_is_right_at_the_end_of_a_finished_line() -> None:
+    from lsp_server.ranking import _unfinished
+
+    assert not _unfinished(site("def f(x):\n    y = x + 1", "\n    return y\n"))
+    assert _unfinished(site("def f(x):\n    y = ", "\n    return y\n"))  # incomplete statement
+    assert _unfinished(site("def f(x):\n    y = call(x", "\n    return y\n"))
+    assert _unfinished(site("def f(x):\n    ", "\n    return y\n"))  # a blank line
+    assert _unfinished(site("x = ", "\n", language_id="plaintext"))  # no grammar: explore
