@@ -7,6 +7,10 @@
             → fix: splice the answer into the region, re-parse, minimal edits
               explain: Markdown, cut where a small model starts repeating itself
 
+Base models that cannot follow instructions (no chat template) fix differently when the engine
+can score text (local engines): hearth searches for the small edit the model finds likeliest
+(fix_search.py) instead of asking for a corrected version.
+
 A session is advanced by the worker until it is done. Between tokens it yields when a more urgent
 job (a completion) waits, so a long fix never delays ghost text: the next step resumes from the
 text generated so far.
@@ -21,9 +25,17 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
-from . import regions, syntax
+from . import fix_search, regions, syntax
 from .config import Settings
-from .engines.base import CancelToken, Engine, Generation, GenerationParams, Prompt, find_stop
+from .engines.base import (
+    CancelToken,
+    Engine,
+    Generation,
+    GenerationParams,
+    Prompt,
+    StopReason,
+    find_stop,
+)
 from .instructions import Instruction, Rendered, load_instruction
 from .regions import Edit, Region
 
@@ -120,7 +132,18 @@ class Assistant:
         self.fix_prompt: Instruction = load_instruction("fix", settings.prompts_dir)
         self.explain_prompt: Instruction = load_instruction("explain", settings.prompts_dir)
 
-    def fix_session(self, request: FixRequest) -> FixSession:
+    @property
+    def searches_fixes(self) -> bool:
+        """Whether fixes are searched (``hearth.fixMethod``; by default for a base model on
+        an engine that scores text) rather than written by the model from the fix prompt."""
+        method = self.settings.fix_method
+        if method == "rewrite" or not fix_search.can_search(self.engine):
+            return False
+        return method == "search" or not self.engine.info.chat_template
+
+    def fix_session(self, request: FixRequest) -> FixSession | SearchFixSession:
+        if self.searches_fixes:
+            return SearchFixSession(self, request)
         return FixSession(self, request)
 
     def explain_session(self, request: ExplainRequest) -> ExplainSession:
@@ -564,6 +587,125 @@ def _reindent(lines: list[str], original: Sequence[str]) -> list[str]:
             cut = min(-delta, _width(expanded))
             out.append(expanded[cut:])
     return out
+
+
+class GiveWay(CancelToken):
+    """The token for one step of a long job: it stops the engine on a cancel or the deadline,
+    and also as soon as a more urgent job waits (the engine polls it between tokens and during
+    evaluation; ``should_yield`` is asked at most every ``POLL_S``)."""
+
+    POLL_S = 0.005
+
+    def __init__(self, cancel: CancelToken, should_yield: Callable[[], bool]) -> None:
+        super().__init__(cancel.deadline)
+        self.parent = cancel
+        self._should_yield = should_yield
+        self.gave_way = False
+        self._next_poll = 0.0
+
+    def cancel(self) -> None:
+        self.parent.cancel()
+
+    @property
+    def cancelled(self) -> bool:
+        return self.parent.cancelled
+
+    def should_stop(self) -> bool:
+        if self.parent.should_stop():
+            return True
+        if not self.gave_way:
+            now = time.monotonic()
+            if now >= self._next_poll:
+                self._next_poll = now + self.POLL_S
+                self.gave_way = self._should_yield()
+        return self.gave_way
+
+    def reason(self) -> StopReason:
+        return self.parent.reason() if self.parent.should_stop() else "cancelled"
+
+    def wait(self, timeout: float | None) -> bool:
+        return self.parent.wait(timeout)
+
+
+class SearchFixSession(Session):
+    """A fix found by searching small edits (fix_search.py), for base models. The search is a
+    queue of short steps; a step the engine stopped because a completion was waiting runs again
+    at the next ``advance``."""
+
+    def __init__(self, assistant: Assistant, request: FixRequest) -> None:
+        super().__init__(assistant)
+        self.request = request
+        self.region = request.region or regions.fix_region(
+            request.text, request.language_id, request.start, request.end)
+        region, text = self.region, request.text
+
+        def line_of(offset: int) -> int:
+            offset = max(region.start, min(offset, region.end))
+            return len(regions.split_lines(text[region.start:offset])) - 1
+
+        # A problem on a function's first line (its name) says nothing about where the bug is.
+        skip = 1 if region.kind == "function" else 0
+        problem_lines = sorted({line_of(p.start) for p in request.problems
+                                if region.start <= p.start <= region.end} - set(range(skip)))
+        header = str(assistant.fix_prompt.tables.get("search", {}).get(
+            "header", "{comment} {path}\n"))
+        fields = {"comment": comment_marker(request.language_id),
+                  "path": request.path or "code", "language": request.language_id}
+        engine = self.engine
+        assert fix_search.can_search(engine)
+        self.search = fix_search.EditSearch(
+            engine, text, request.language_id, region, problem_lines,  # type: ignore[arg-type]
+            line_of(request.start), _format_fields(header, fields),
+            comment_marker(request.language_id))
+
+    def advance(self, cancel: CancelToken, should_yield: Callable[[], bool] = lambda: False
+                ) -> bool:
+        state = self.state
+        while not self.search.done:
+            if cancel.should_stop():
+                state.stop_reason = cancel.reason()
+                return True
+            if should_yield():
+                return False
+            if not self.search.step(GiveWay(cancel, should_yield)):
+                if cancel.should_stop():
+                    state.stop_reason = cancel.reason()
+                    return True
+                return False  # gave way to a more urgent job: the step runs again
+            stats = self.search.stats
+            if self.on_progress is not None:
+                self.on_progress(stats.tokens_read + stats.scored, "")
+        state.stop_reason = "done"
+        return True
+
+    def result(self) -> FixResult:
+        request, region = self.request, self.region
+        elapsed = (time.monotonic() - self.state.started) * 1000
+
+        def fail(reason: FixReason, message: str) -> FixResult:
+            return FixResult((), region, reason, message, total_ms=elapsed)
+
+        if self.state.stop_reason == "cancelled":
+            return fail("cancelled", "cancelled")
+        if self.state.stop_reason == "deadline":
+            return fail("deadline", "the model took too long (hearth.commandTimeoutMs)")
+        best = self.search.best()
+        if best is None:
+            return fail("unchanged", "the model found no small change that makes this code "
+                                     "likelier")
+        replacement = self.search.new_region_text(best)
+        edits = regions.minimal_edits(request.text, region, replacement)
+        if not edits:
+            return fail("unchanged", "the model found nothing to change")
+        line = request.text.count("\n", 0, region.start) + best.line + 1
+        return FixResult(tuple(edits), region, "ok",
+                         f"1 change in {_describe(region)} (line {line})", replacement,
+                         None, elapsed)
+
+
+def _format_fields(template: str, fields: dict[str, str]) -> str:
+    """``{name}`` placeholders filled in (unknown ones left empty)."""
+    return re.sub(r"\{(\w+)\}", lambda m: fields.get(m.group(1), ""), template)
 
 
 # -- explanations -----------------------------------------------------------------------------

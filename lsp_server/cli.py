@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from . import __version__
-from .config import ENGINES, Settings, load_file, merge, user_config_path
+from .config import ENGINES, FIX_METHODS, Settings, load_file, merge, user_config_path
 from .offline import enforce_offline_environment
 
 
@@ -24,7 +24,8 @@ def _settings_from(args: argparse.Namespace) -> Settings:
             settings, found = load_file(Path(path), settings)
             errors += found
     flags = {"modelPath": args.model, "engine": args.engine, "threads": args.threads,
-             "contextSize": args.context_size, "serverUrl": args.server_url}
+             "contextSize": args.context_size, "serverUrl": args.server_url,
+             "fixMethod": getattr(args, "method", None)}
     settings, found = merge(settings, {k: v for k, v in flags.items() if v is not None})
     for error in errors + found:
         print(f"hearth-lsp: {error}", file=sys.stderr)
@@ -69,6 +70,9 @@ def build_parser() -> argparse.ArgumentParser:
         one.add_argument("--end-line", type=int, help="last line of a selection (1-based)")
         if name == "fix":
             one.add_argument("--message", help="the problem there, as a diagnostic says it")
+            one.add_argument("--method", choices=FIX_METHODS,
+                             help="search small edits or have the model rewrite the code "
+                                  "(default: by the model, see hearth.fixMethod)")
         else:
             one.add_argument("--locale", default="", help="answer language (default: $LANG)")
         _add_model_flags(one)

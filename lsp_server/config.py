@@ -20,6 +20,8 @@ EngineName = Literal["llama_cpp", "ctransformers", "http"]
 ENGINES: tuple[EngineName, ...] = ("llama_cpp", "ctransformers", "http")
 SearchMode = Literal["off", "checked", "always"]
 SEARCH_MODES: tuple[SearchMode, ...] = ("off", "checked", "always")
+FixMethod = Literal["auto", "search", "rewrite"]
+FIX_METHODS: tuple[FixMethod, ...] = ("auto", "search", "rewrite")
 ServerApi = Literal["auto", "infill", "completions"]
 SERVER_APIS: tuple[ServerApi, ...] = ("auto", "infill", "completions")
 
@@ -56,6 +58,10 @@ class Settings:
     # Bug fixes and explanations
     code_actions: bool = True
     explain_on_hover: bool = False
+    # "search": the small edit the model finds likeliest (base models, local engines only);
+    # "rewrite": the model writes the corrected code; "auto": search for models without a
+    # chat template when the engine can, rewrite otherwise.
+    fix_method: FixMethod = "auto"
     fix_max_tokens: int = 384  # beyond the length of the code being fixed
     explain_max_tokens: int = 384
     command_timeout_ms: int = 120_000  # a fix or an explanation stops after this long
@@ -163,6 +169,7 @@ _VALIDATORS: dict[str, Validator] = {
     "suggestion_search": _choice(SEARCH_MODES),
     "code_actions": _bool,
     "explain_on_hover": _bool,
+    "fix_method": _choice(FIX_METHODS),
     "fix_max_tokens": _int_at_least(1, 1 << 16),
     "explain_max_tokens": _int_at_least(1, 1 << 16),
     "command_timeout_ms": _int_at_least(1000, 3_600_000),

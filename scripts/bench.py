@@ -49,6 +49,8 @@ class Results:
     checked_ms: list[float] = field(default_factory=list)
     cold_ms: list[float] = field(default_factory=list)
     warm_ms: list[float] = field(default_factory=list)
+    cold_first_ms: list[float] = field(default_factory=list)  # server-side, to the first token
+    warm_first_ms: list[float] = field(default_factory=list)
     cancel_prompt_ms: list[float] = field(default_factory=list)
     cancel_generation_ms: list[float] = field(default_factory=list)
     rss_mb: float = 0.0
@@ -122,6 +124,12 @@ class Session:
         await self.client.text_document_inline_completion_async(
             self.params(uri, line, character))
         return (time.perf_counter() - start) * 1000
+
+    async def first_token_ms(self) -> float:
+        """Prompt evaluation and first token of the last completion, as the server timed it."""
+        last = await self.command("hearth.lastCompletion")
+        assert isinstance(last, dict), "no completion recorded"
+        return float(last["generation"]["first_token_ms"])
 
     async def configure(self, settings: dict[str, Any]) -> None:
         self.client.workspace_did_change_configuration(
@@ -203,8 +211,10 @@ async def measure_keystrokes(session: Session, results: Results, count: int,
         uri = session.open(f"keystroke_{i}.py", text)
         line, column = cursor_sites(text, 1, rng)[0]
         results.cold_ms.append(await session.complete(uri, line, column))
+        results.cold_first_ms.append(await session.first_token_ms())
         session.type_text(uri, line, column, " ")
         results.warm_ms.append(await session.complete(uri, line, column + 1))
+        results.warm_first_ms.append(await session.first_token_ms())
 
 
 async def measure_cancel(session: Session, results: Results, count: int,
@@ -270,6 +280,9 @@ def table(results: Results, settings: dict[str, Any], extra: list[Row]) -> str:
          f"{median(results.warm_ms):.0f} ms "
          f"({median(results.cold_ms) / median(results.warm_ms):.1f}× faster than cold)",
          "≥ 5× faster"),
+        ("… of which prompt evaluation to the first token: cold / after one character",
+         f"{median(results.cold_first_ms):.0f} ms / {median(results.warm_first_ms):.0f} ms "
+         f"({median(results.cold_first_ms) / median(results.warm_first_ms):.0f}× faster)", ""),
         (f"$/cancelRequest → generation stopped, during prompt evaluation (median of "
          f"{len(results.cancel_prompt_ms)})", f"{median(results.cancel_prompt_ms):.1f} ms",
          "≤ 20 ms"),

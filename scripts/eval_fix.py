@@ -39,7 +39,7 @@ sys.path.insert(0, str(ROOT))
 
 from lsp_server import regions  # noqa: E402
 from lsp_server.assist import Assistant, FixRequest, FixResult, Problem  # noqa: E402
-from lsp_server.config import Settings  # noqa: E402
+from lsp_server.config import FIX_METHODS, Settings  # noqa: E402
 from lsp_server.engines.base import (  # noqa: E402
     CancelToken,
     Engine,
@@ -210,6 +210,8 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--prompts-dir", default="", help="a folder with fix.toml to try")
     parser.add_argument("--no-naive", action="store_true", help="skip the naive prompt")
+    parser.add_argument("--method", choices=FIX_METHODS, default="auto",
+                        help="how hearth finds fixes (hearth.fixMethod)")
     parser.add_argument("--json", type=Path, help="write every outcome here")
     args = parser.parse_args()
     enforce_offline_environment()
@@ -220,12 +222,14 @@ def main() -> int:
         tasks = [t for t in tasks if t.name in wanted]
     if args.limit:
         tasks = tasks[: args.limit]
-    settings = Settings(model_path=args.model, threads=args.threads, prompts_dir=args.prompts_dir)
+    settings = Settings(model_path=args.model, threads=args.threads, prompts_dir=args.prompts_dir,
+                        fix_method=args.method)
     engine = load_engine(settings)
     assistant = Assistant(engine, settings)
     print(f"model: {engine.info.name or engine.info.path} ({engine.info.engine}, "
           f"{args.threads} thread{'s' if args.threads > 1 else ''}); "
-          f"prompt style: {'chat' if engine.info.chat_template else 'completion'}",
+          f"prompt style: {'chat' if engine.info.chat_template else 'completion'}; "
+          f"fixes: {'search' if assistant.searches_fixes else 'rewrite'}",
           flush=True)
 
     outcomes: list[Outcome] = []

@@ -119,6 +119,9 @@ class Generation:
     generated_tokens: int = 0
     first_token_ms: float = 0.0  # prompt evaluation + first token
     total_ms: float = 0.0
+    # log P(every generated token | prompt), when the engine measured it (``explore``); the
+    # token that hit a stop sequence counts, though the text is cut before the stop.
+    logprob: float | None = None
 
 
 @runtime_checkable

@@ -118,7 +118,8 @@ class BranchingLocalEngine(LocalEngine):
             self._cancel = None
         elapsed = (time.monotonic() - began) * 1000
         return [Generation(b.text, b.reason, prompt_tokens=len(base),  # type: ignore[arg-type]
-                           generated_tokens=b.generated, total_ms=elapsed)
+                           generated_tokens=b.generated, total_ms=elapsed,
+                           logprob=sum(lp or 0.0 for lp in b.logprobs[len(base):]))
                 for b in branches if b.reason in ("eos", "stop", "length")]
 
     def logprobs(self, prompt: Prompt, texts: Sequence[str], heal: bool,
@@ -159,9 +160,10 @@ class BranchingLocalEngine(LocalEngine):
             self._prefill_main(base)
             self._branch_copy(1, 0, len(base) - 1)
             for begin in range(0, len(tokens), SCORE_ROWS):
+                batch = tokens[begin:begin + SCORE_ROWS]  # fed: the token before each one
                 rows = self._branch_eval([(1, len(base) - 1 + begin,
-                                           feed[begin:begin + SCORE_ROWS], True)])[0]
-                for row, token in zip(rows, tokens[begin:begin + SCORE_ROWS], strict=True):
+                                           feed[begin:begin + len(batch)], True)])[0]
+                for row, token in zip(rows, batch, strict=True):
                     piece = decoder.decode(self._token_bytes(token))
                     logprob, alternatives = self._read_row(row, token, top)
                     choices.append(TokenChoice(offset, piece, logprob, alternatives))
@@ -179,9 +181,11 @@ class BranchingLocalEngine(LocalEngine):
         those within ``ALTERNATIVE_NATS`` of the best: a full sort of the vocabulary is slow)."""
         best = float(logits.max())
         norm = best + float(np.log(np.exp(logits - best, dtype=np.float32).sum(dtype=np.float64)))
-        near = np.flatnonzero(logits >= best - ALTERNATIVE_NATS) if top > 0 else []
-        ranked = sorted((int(t) for t in near if t != token), key=lambda t: -logits[t])
-        alternatives = []
+        near = np.flatnonzero(logits >= best - ALTERNATIVE_NATS) if top > 0 else np.empty(0)
+        if near.size > 4 * top:  # a flat distribution: the likeliest few of those
+            near = near[np.argpartition(-logits[near], 4 * top)[:4 * top]]
+        ranked = sorted((int(t) for t in near if t != token), key=lambda t: -float(logits[t]))
+        alternatives: list[tuple[str, float]] = []
         for other in ranked:
             if len(alternatives) >= top:
                 break

@@ -43,7 +43,9 @@ PYRIGHT = types.Diagnostic(
                       end=types.Position(line=7, character=28)),
     message='"value" is not defined', severity=types.DiagnosticSeverity.Error,
     source="Pyright", code="reportUndefinedVariable")
-LONG_FIX = {"fixMaxTokens": 30000, "contextSize": 32768, "commandTimeoutMs": 120000}
+# The model writes the fix (the endless model's 30,000 tokens keep the job busy).
+REWRITE = {"fixMethod": "rewrite"}
+LONG_FIX = {"fixMaxTokens": 30000, "contextSize": 32768, "commandTimeoutMs": 120000, **REWRITE}
 
 
 def action_params(uri: str, line: int, character: int, *,
@@ -154,7 +156,7 @@ async def test_a_diagnostic_from_another_server_yields_a_fix_anywhere(
 
 async def test_resolve_without_a_fix_says_why(
         client: LanguageClient, tiny_model: Path, tmp_path: Path) -> None:
-    await start(client, "visual-studio-code", {"modelPath": str(tiny_model)})
+    await start(client, "visual-studio-code", {"modelPath": str(tiny_model), **REWRITE})
     uri = open_doc(client, tmp_path / "avg.py", SOURCE)
     actions = await list_actions(client, action_params(uri, 7, 25, diagnostics=[PYRIGHT]))
 
@@ -245,7 +247,7 @@ async def test_clients_without_resolve_get_a_fix_command(
     assert caps.text_document is not None and caps.text_document.code_action is not None
     caps.text_document.code_action.resolve_support = None
     await client.initialize_session(types.InitializeParams(
-        capabilities=caps, initialization_options={"modelPath": str(tiny_model)}))
+        capabilities=caps, initialization_options={"modelPath": str(tiny_model), **REWRITE}))
     await wait_for_model(client)
     uri = open_doc(client, tmp_path / "avg.py", SOURCE)
     actions = await list_actions(client, action_params(uri, 7, 25, diagnostics=[PYRIGHT]))

@@ -91,3 +91,46 @@ async def test_explanations_are_readable_markdown(client: LanguageClient, tmp_pa
     words = body.split()
     assert words[:2] == ["This", "function"] and len(words) >= 6
     assert "palindrome" in body.lower() or "word" in body.lower()
+
+
+# Wrong results, no syntax error: the embedded base model finds the small edit it expected
+# (QuixBugs programs; the diagnostic is what their failing test says, where it says it).
+WRONG_RESULTS = {
+    "bucketsort": (
+        "def bucketsort(arr, k):\n    counts = [0] * k\n    for x in arr:\n"
+        "        counts[x] += 1\n\n    sorted_arr = []\n    for i, count in enumerate(arr):\n"
+        "        sorted_arr.extend([i] * count)\n\n    return sorted_arr\n",
+        0, 4, 14, "bucketsort([3, 11, 2, 9, 1, 5], 12) returned [0, 0, 0, 1, 1, 1, 1, 1, 1, "
+                  "1, 1, 1, 1, 1, 2, 2, 9, ...], expected [1, 2, 3, 5, 9, 11]",
+        "bucketsort([3, 11, 2, 9, 1, 5], 12)", [1, 2, 3, 5, 9, 11]),
+    "flatten": (
+        "def flatten(arr):\n    for x in arr:\n        if isinstance(x, list):\n"
+        "            for y in flatten(x):\n                yield y\n        else:\n"
+        "            yield flatten(x)\n",
+        1, 4, 17, "TypeError: 'int' object is not iterable",
+        "list(flatten([[1, [], [2, 3]], [[4]], 5]))", [1, 2, 3, 4, 5]),
+}
+
+
+@pytest.mark.parametrize("case", list(WRONG_RESULTS))
+async def test_a_function_with_wrong_results_gets_a_one_line_fix_that_works(
+        client: LanguageClient, case: str, tmp_path: Path) -> None:
+    text, line, first, last, message, call, expected = WRONG_RESULTS[case]
+    await start(client, "visual-studio-code", OPTIONS)
+    uri = open_doc(client, tmp_path / f"{case}.py", text)
+    diagnostic = types.Diagnostic(
+        range=types.Range(start=types.Position(line=line, character=first),
+                          end=types.Position(line=line, character=last)),
+        message=message, source="tests")
+    actions = await list_actions(client, action_params(uri, line, first,
+                                                       diagnostics=[diagnostic]))
+
+    resolved = await client.code_action_resolve_async(actions[0])
+
+    assert resolved.edit is not None, resolved.data
+    fixed = apply(text, resolved.edit, uri)
+    changed = [a for a, b in zip(text.split("\n"), fixed.split("\n"), strict=True) if a != b]
+    assert len(changed) == 1
+    namespace: dict[str, object] = {}
+    exec(compile(fixed, f"{case}.py", "exec"), namespace)  # the fix, run as its tests would
+    assert eval(call, namespace) == expected

@@ -48,7 +48,15 @@ def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
 
 @pytest.fixture
 def assistant(engine: Engine) -> Assistant:
-    return Assistant(engine, Settings(model_path=engine.info.path, threads=1))
+    """Fixes the model writes (``search`` has its own tests: test_fix_search.py)."""
+    return Assistant(engine, Settings(model_path=engine.info.path, threads=1,
+                                      fix_method="rewrite"))
+
+
+def rewrite_session(assistant: Assistant, request: FixRequest) -> FixSession:
+    session = assistant.fix_session(request)
+    assert isinstance(session, FixSession)
+    return session
 
 
 def problem_session(assistant: Assistant, text: str = SOURCE, needle: str = "len(value)",
@@ -57,7 +65,7 @@ def problem_session(assistant: Assistant, text: str = SOURCE, needle: str = "len
     request = FixRequest(text=text, start=start, end=start + len(needle), language_id="python",
                          path="avg.py", problems=(Problem(message, start, start + len(needle),
                                                           "pyright"),))
-    session = assistant.fix_session(request)
+    session = rewrite_session(assistant, request)
     session.prepare()
     return session
 
@@ -124,7 +132,7 @@ def test_an_answer_unlike_the_code_is_refused(assistant: Assistant) -> None:
     start = SOURCE.index("def average")
     request = FixRequest(text=SOURCE, start=start, end=start, language_id="python",
                          problems=(Problem("returns wrong results", start, start + 3),))
-    session = assistant.fix_session(request)
+    session = rewrite_session(assistant, request)
     session.prepare()
     assert session.kept == []  # a problem on the signature: the whole function is rewritten
     result = answer(session, "# see https://example.com/average\n\n\n")
@@ -142,7 +150,7 @@ def test_a_drifting_base_model_keeps_only_its_changed_line(assistant: Assistant)
 
 def test_an_answer_cut_off_before_the_end_is_incomplete(assistant: Assistant) -> None:
     start = SOURCE.index("def average")
-    session = assistant.fix_session(FixRequest(text=SOURCE, start=start, end=start,
+    session = rewrite_session(assistant, FixRequest(text=SOURCE, start=start, end=start,
                                                language_id="python"))
     session.prepare()
     assert session.kept == ["def average(values):"]  # no hint: the signature stays
@@ -153,7 +161,7 @@ def test_an_answer_cut_off_before_the_end_is_incomplete(assistant: Assistant) ->
 def test_chat_answers_are_unfenced_and_reindented(assistant: Assistant) -> None:
     text = "class A:\n    def f(self):\n        return 1\n\n    def g(self):\n        pass\n"
     start = text.index("return 1")
-    session = assistant.fix_session(FixRequest(
+    session = rewrite_session(assistant, FixRequest(
         text=text, start=start, end=start, language_id="python",
         problems=(Problem("should return 2", text.index("def f"), text.index("def f") + 3),)))
     session.prepare()
@@ -180,13 +188,14 @@ def run_with_interruptions(session: FixSession, every: int) -> int:
 
 def test_giving_way_to_other_work_does_not_change_the_answer(assistant: Assistant) -> None:
     start = SOURCE.index("def average")
-    settings = Settings(model_path=assistant.engine.info.path, threads=1, fix_max_tokens=60)
+    settings = Settings(model_path=assistant.engine.info.path, threads=1, fix_max_tokens=60,
+                        fix_method="rewrite")
     patient = Assistant(assistant.engine, settings)
     request = FixRequest(text=SOURCE, start=start, end=start, language_id="python")
-    straight = patient.fix_session(request)
+    straight = rewrite_session(patient, request)
     while not straight.advance(CancelToken()):
         pass
-    interrupted = patient.fix_session(request)
+    interrupted = rewrite_session(patient, request)
     assert run_with_interruptions(interrupted, every=7) > 3
     # Each step resumes from the text so far (batched evaluation of a resumed prompt may round
     # differently from token-by-token, so only the first step is compared exactly).
@@ -200,7 +209,7 @@ def session_budget(session: FixSession) -> int:
 
 
 def test_a_cancelled_session_stops_and_says_so(assistant: Assistant) -> None:
-    session = assistant.fix_session(FixRequest(text=SOURCE, start=0, end=0,
+    session = rewrite_session(assistant, FixRequest(text=SOURCE, start=0, end=0,
                                                language_id="python"))
     cancel = CancelToken()
     cancel.cancel()
@@ -240,17 +249,17 @@ def test_sessions_need_a_model_that_fits(tmp_path: Path) -> None:
     engine = load_engine(Settings(model_path=str(small), threads=1, context_size=256))
     try:
         assistant = Assistant(engine, Settings(model_path=str(small), threads=1,
-                                               context_size=256))
+                                               context_size=256, fix_method="rewrite"))
         # A long function is narrowed to the statement at the cursor...
         big = "def big():\n" + "".join(f"    x{i} = {i} * {i}\n" for i in range(200))
         at = big.index("x7 =")
-        session = assistant.fix_session(FixRequest(big, at, at, "python"))
+        session = rewrite_session(assistant, FixRequest(big, at, at, "python"))
         session.prepare()
         assert session.early_result is None
         assert session.region.kind == "block" and session.region.text(big) == "    x7 = 7 * 7"
         # ...but one statement too long for the context cannot be fixed.
         huge = "def f():\n    return [" + ", ".join(map(str, range(300))) + "]\n"
-        session = assistant.fix_session(FixRequest(huge, 20, 20, "python"))
+        session = rewrite_session(assistant, FixRequest(huge, 20, 20, "python"))
         while not session.advance(CancelToken()):
             pass
         assert session.result().reason == "too-long"
