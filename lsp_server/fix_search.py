@@ -11,7 +11,8 @@ of asking for a corrected version, hearth reads the code and asks what the model
    token with the rest of the line kept (a substitution), and the expected token followed by
    the model's own greedy continuation to the end of the line (a rewrite, explored for every
    alternative at a place at once with ``BranchingEngine.explore``). Candidates that add syntax
-   errors are dropped;
+   errors, turn code into a comment, only re-space the line, bring in a name the file has
+   nowhere or stop binding a name the code still uses are dropped;
 3. rank: a candidate's gain is how much likelier the model finds the code with the change,
    from the change to the end of the next line (so the code after it has its say), less a
    price per word the edit removes or adds: bugs are small, and a shorter line is always
@@ -25,6 +26,8 @@ and runs again later.
 
 from __future__ import annotations
 
+import builtins
+import keyword
 import re
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -59,6 +62,11 @@ ADDED_PRICE = 1.0
 MARGIN = 0.0  # a candidate must gain more than this to be proposed
 
 _WORD = re.compile(r"\w+|[^\w\s]")
+_NAME = re.compile(r"[A-Za-z_]\w*")
+# A line that binds a name: ``name = …`` or ``for name in …``.
+_BINDING = re.compile(r"^\s*(?:for\s+)?([A-Za-z_]\w*)\s*(?:=(?!=)|in\b)")
+# Names a Python line may use without the file defining them.
+_PYTHON_NAMES = frozenset(keyword.kwlist) | frozenset(dir(builtins))
 
 Kind = Literal["substitution", "rewrite"]
 
@@ -131,6 +139,9 @@ class EditSearch:
                  comment: str = "#") -> None:
         self.engine = engine
         self.comment = comment  # a line turned into a comment deletes code: never a fix
+        # Names a candidate may bring in: the file's own, and the language's.
+        self.known_names = set(_NAME.findall(text)) | (
+            _PYTHON_NAMES if language_id == "python" else frozenset())
         self.text = text
         self.language_id = language_id
         self.region = region
@@ -320,6 +331,8 @@ class EditSearch:
             if text.lstrip().startswith(self.comment) and not old.lstrip().startswith(
                     self.comment):
                 continue
+            if not self._keeps_names(line, old, text):
+                continue
             seen.add(_key(text))
             errors = self._errors_with(line, text)
             if errors is not None and errors > self.errors_before:
@@ -328,6 +341,19 @@ class EditSearch:
                                              edit_price(old, text), gain))
         self.stats.candidates = len(self.candidates)
         return True
+
+    def _keeps_names(self, line: int, old: str, new: str) -> bool:
+        """False for the edits a small model likes that break the code around them: a name
+        the file has nowhere (a made-up rename, an attribute that does not exist), or a line
+        that stops binding a name the rest of the region still uses."""
+        old_names = set(_NAME.findall(old))
+        if set(_NAME.findall(new)) - old_names - self.known_names:
+            return False
+        bound = _BINDING.match(old)
+        if bound is None or bound.group(1) in _NAME.findall(new):
+            return True
+        others = "\n".join(self.lines[:line] + self.lines[line + 1:])
+        return re.search(rf"\b{re.escape(bound.group(1))}\b", others) is None
 
     def _errors_with(self, line: int, text: str) -> int | None:
         lines = list(self.lines)

@@ -1,9 +1,12 @@
 """Commands that show what the server is doing: ``hearth.status`` (model, engine, load state,
-last latency; also pushed as the ``hearth/status`` notification) and ``hearth.lastCompletion``
-(the exact prompt and generation behind the last suggestion, for tuning prompts)."""
+last latency; also pushed as the ``hearth/status`` notification), ``hearth.lastCompletion``
+(the exact prompt and generation behind the last suggestion, for tuning prompts) and
+``hearth.documentState`` (hearth's copy of a document, to check it is in sync with the
+editor's without sending the text back)."""
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import asdict
 from typing import Any
 
@@ -11,6 +14,7 @@ from ..server import HearthServer  # at run time: pygls reads handler annotation
 
 STATUS_COMMAND = "hearth.status"
 LAST_COMPLETION_COMMAND = "hearth.lastCompletion"
+DOCUMENT_STATE_COMMAND = "hearth.documentState"
 
 
 def register(server: HearthServer) -> None:
@@ -35,3 +39,15 @@ def register(server: HearthServer) -> None:
             "contextMs": round(result.context_ms, 2),
             "totalMs": round(result.total_ms, 2),
         }
+
+    @server.command(DOCUMENT_STATE_COMMAND)
+    def document_state(ls: HearthServer, *args: Any) -> dict[str, object] | None:
+        """``[uri]`` → version, length in characters, line count and the SHA-256 of the UTF-8
+        text; None for a document hearth does not have open."""
+        doc = ls.documents.get(args[0]) if args and isinstance(args[0], str) else None
+        if doc is None:
+            return None
+        text = doc.text
+        return {"uri": doc.uri, "version": doc.version, "characters": len(text),
+                "lines": text.count("\n") + 1,
+                "sha256": hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()}

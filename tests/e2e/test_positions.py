@@ -1,8 +1,10 @@
 """Positions in UTF-16 (VS Code) and UTF-8 (Neovim 0.12) with multi-byte text and incremental
-edits: the server must see the text exactly as the editor does."""
+edits: the server must see the text exactly as the editor does, after one edit or thousands."""
 
 from __future__ import annotations
 
+import hashlib
+import random
 from pathlib import Path
 
 import pytest
@@ -61,3 +63,42 @@ async def test_emoji_and_cjk_before_the_cursor(client: LanguageClient, profile: 
     items = inline.items if isinstance(inline, types.InlineCompletionList) else inline
     assert items[0].range == types.Range(start=types.Position(line=0, character=cursor),
                                          end=types.Position(line=0, character=cursor))
+
+
+def position_of(text: str, offset: int, encoding: str) -> types.Position:
+    """The editor's view: lines end at \\n, columns count ``encoding`` units."""
+    line = text.count("\n", 0, offset)
+    start = text.rfind("\n", 0, offset) + 1
+    return types.Position(line=line, character=units(text[start:offset], encoding))
+
+
+@pytest.mark.parametrize(("profile", "encoding"), [
+    ("visual-studio-code", "utf-16"), ("neovim-0.12", "utf-8")])
+async def test_thousands_of_random_edits_keep_the_server_in_sync(
+        client: LanguageClient, profile: str, encoding: str, tmp_path: Path) -> None:
+    await client.initialize_session(types.InitializeParams(
+        capabilities=capabilities(profile),
+        initialization_options={"modelPath": str(tmp_path / "absent.gguf")}))
+    rng = random.Random(20261128)
+    pieces = ["a", "z", " ", "\n", "    ", "(", ")", "é", "日本", "😀", "𝄞", "\t", ""]
+    text = "def f():\n    return '😀'\n"
+    uri = open_doc(client, tmp_path / "edits.py", text)
+    for version in range(2, 3002):
+        start = rng.randrange(len(text) + 1)
+        end = min(len(text), start + rng.choice([0, 0, 1, 2, 5]))
+        inserted = "".join(rng.choice(pieces) for _ in range(rng.randrange(4)))
+        change = types.TextDocumentContentChangePartial(
+            range=types.Range(start=position_of(text, start, encoding),
+                              end=position_of(text, end, encoding)), text=inserted)
+        text = text[:start] + inserted + text[end:]
+        client.text_document_did_change(types.DidChangeTextDocumentParams(
+            text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version),
+            content_changes=[change]))
+
+    state = await client.workspace_execute_command_async(types.ExecuteCommandParams(
+        command="hearth.documentState", arguments=[uri]))
+
+    assert isinstance(state, dict)
+    assert state["version"] == 3001
+    assert state["characters"] == len(text)
+    assert state["sha256"] == hashlib.sha256(text.encode("utf-8")).hexdigest()

@@ -3,7 +3,6 @@ refusing bad ones, and giving way to other work without changing the result."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -22,28 +21,9 @@ from lsp_server.config import Settings
 from lsp_server.engines.base import CancelToken, Engine
 from lsp_server.models import load_engine
 from tests.tiny_gguf import write_tiny_gguf
+from tests.unit.conftest import AVERAGE_SOURCE as SOURCE
 
-SOURCE = """import math
-
-
-def average(values):
-    total = 0
-    for v in values:
-        total += v
-    return total / len(value)
-
-
-print(average([1, 2]))
-"""
 FIXED_LINE = "    return total / len(values)"
-
-
-@pytest.fixture(scope="module")
-def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
-    path = write_tiny_gguf(tmp_path_factory.mktemp("assist") / "tiny.gguf")
-    loaded = load_engine(Settings(model_path=str(path), threads=1))
-    yield loaded
-    loaded.close()
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@ search itself on the tiny real GGUF model (steps, giving way, cancelling, never 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -17,6 +16,7 @@ from lsp_server.fix_search import (
     ADDED_PRICE,
     REMOVED_PRICE,
     Candidate,
+    EditSearch,
     _tail_lines,
     best_candidate,
     can_search,
@@ -24,19 +24,8 @@ from lsp_server.fix_search import (
 )
 from lsp_server.models import load_engine
 from tests.tiny_gguf import write_tiny_gguf
+from tests.unit.conftest import AVERAGE_SOURCE as SOURCE
 
-SOURCE = """import math
-
-
-def average(values):
-    total = 0
-    for v in values:
-        total += v
-    return total / len(value)
-
-
-print(average([1, 2]))
-"""
 NEEDLE = "len(value)"
 
 
@@ -75,14 +64,6 @@ def test_candidates_measured_on_the_following_code_outrank_the_rest() -> None:
 def test_context_keeps_whole_lines_from_the_end() -> None:
     assert _tail_lines("a\nbb\nccc", 5, len) == "ccc"
     assert _tail_lines("a\nbb\nccc", 100, len) == "a\nbb\nccc"
-
-
-@pytest.fixture(scope="module")
-def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
-    path = write_tiny_gguf(tmp_path_factory.mktemp("search") / "tiny.gguf")
-    loaded = load_engine(Settings(model_path=str(path), threads=1))
-    yield loaded
-    loaded.close()
 
 
 @pytest.fixture
@@ -178,3 +159,29 @@ def test_respacing_a_line_is_never_proposed(assistant: Assistant) -> None:
         old = session.search.lines[found.line]
         assert found.text.split() != old.split()
         assert edit_price(old, found.text) > 0
+
+
+TO_BASE = """def to_base(num, b):
+    result = ''
+    while num > 0:
+        i = num % b
+        num = num // b
+        result = result + str(i)
+    return result
+"""
+
+
+def test_edits_that_break_the_names_around_them_are_never_proposed(engine: Engine) -> None:
+    region = regions.function_region(TO_BASE, "python", 4)
+    assert region is not None
+    search = EditSearch(engine, TO_BASE, "python", region, [], 0, "")  # type: ignore[arg-type]
+    lines = search.lines
+    assert lines[3] == "        i = num % b" and lines[5].startswith("        result")
+    # The fix, and edits that keep every name resolvable, pass.
+    assert search._keeps_names(5, lines[5], "        result = str(i) + result")
+    assert search._keeps_names(3, lines[3], "        i = num % (b + 1)")
+    assert search._keeps_names(3, lines[3], "        i = abs(num) % b")  # a builtin
+    # A name the file has nowhere, an attribute it never uses, a binding still needed: not.
+    assert not search._keeps_names(5, lines[5], "        result = result + str(j)")
+    assert not search._keeps_names(5, lines[5], "        result = result.digits")
+    assert not search._keeps_names(3, lines[3], "        result = num % b")
