@@ -106,6 +106,7 @@ def test_the_search_reads_the_code_and_proposes_one_line_that_parses(
     session = search_session(assistant)
     result, _ = run(session)
     stats = session.search.stats
+    assert session.search.context.startswith("# avg.py\nimport math\n")  # fix.toml [search]
     assert stats.tokens_read > 20 and stats.places > 0 and stats.candidates > 0
     # Whatever the random model prefers: within the function, one line, parsing as well as
     # before, never a line turned into a comment.
