@@ -46,6 +46,16 @@ def apply(text: str, edit: types.WorkspaceEdit, uri: str) -> str:
     return "".join([*out, text[pos:]])
 
 
+async def fix_actions(client: LanguageClient, uri: str, line: int, first: int, last: int,
+                      message: str, source: str) -> list[types.CodeAction]:
+    """The actions for a diagnostic another server reported on ``line``, ``first``–``last``."""
+    diagnostic = types.Diagnostic(
+        range=types.Range(start=types.Position(line=line, character=first),
+                          end=types.Position(line=line, character=last)),
+        message=message, source=source)
+    return await list_actions(client, action_params(uri, line, first, diagnostics=[diagnostic]))
+
+
 @pytest.mark.parametrize("case", list(CASES))
 async def test_resolving_a_pyright_diagnostic_gives_a_small_valid_fix(
         client: LanguageClient, case: str, tmp_path: Path) -> None:
@@ -53,12 +63,7 @@ async def test_resolving_a_pyright_diagnostic_gives_a_small_valid_fix(
     ready = await start(client, "visual-studio-code", OPTIONS)
     assert ready["state"] == "ready"
     uri = open_doc(client, tmp_path / "shapes.py", text)
-    diagnostic = types.Diagnostic(
-        range=types.Range(start=types.Position(line=line, character=first),
-                          end=types.Position(line=line, character=last)),
-        message=message, source="Pyright")
-    actions = await list_actions(client, action_params(uri, line, first,
-                                                       diagnostics=[diagnostic]))
+    actions = await fix_actions(client, uri, line, first, last, message, "Pyright")
     assert actions[0].title == f"Fix with hearth: {message}"
 
     resolved = await client.code_action_resolve_async(actions[0])
@@ -118,12 +123,7 @@ async def test_a_function_with_wrong_results_gets_a_one_line_fix_that_works(
     text, line, first, last, message, call, expected = WRONG_RESULTS[case]
     await start(client, "visual-studio-code", OPTIONS)
     uri = open_doc(client, tmp_path / f"{case}.py", text)
-    diagnostic = types.Diagnostic(
-        range=types.Range(start=types.Position(line=line, character=first),
-                          end=types.Position(line=line, character=last)),
-        message=message, source="tests")
-    actions = await list_actions(client, action_params(uri, line, first,
-                                                       diagnostics=[diagnostic]))
+    actions = await fix_actions(client, uri, line, first, last, message, "tests")
 
     resolved = await client.code_action_resolve_async(actions[0])
 
