@@ -43,6 +43,13 @@ SCORE_ROWS = 32  # tokens read per batch by ``token_choices`` (a row of logits i
 ALTERNATIVE_NATS = 8.0  # alternatives further below the likeliest token are not worth listing
 
 
+def token_logprob(logits: npt.NDArray[np.float32], token: int) -> float:
+    """log P(token) from one row of logits, without a copy of the row kept."""
+    best = float(logits.max())
+    norm = best + float(np.log(np.exp(logits - best, dtype=np.float32).sum(dtype=np.float64)))
+    return float(logits[token]) - norm
+
+
 def log_softmax(logits: npt.NDArray[np.float32]) -> npt.NDArray[np.float64]:
     values: npt.NDArray[np.float64] = logits.astype(np.float64)
     top = float(values.max())
@@ -179,8 +186,9 @@ class BranchingLocalEngine(LocalEngine):
                   ) -> tuple[float, tuple[tuple[str, float], ...]]:
         """log P(token) from one row of logits, and the ``top`` likeliest other tokens (only
         those within ``ALTERNATIVE_NATS`` of the best: a full sort of the vocabulary is slow)."""
+        logprob = token_logprob(logits, token)
+        norm = float(logits[token]) - logprob
         best = float(logits.max())
-        norm = best + float(np.log(np.exp(logits - best, dtype=np.float32).sum(dtype=np.float64)))
         near = np.flatnonzero(logits >= best - ALTERNATIVE_NATS) if top > 0 else np.empty(0)
         if near.size > 4 * top:  # a flat distribution: the likeliest few of those
             near = near[np.argpartition(-logits[near], 4 * top)[:4 * top]]
@@ -193,7 +201,7 @@ class BranchingLocalEngine(LocalEngine):
                 continue
             piece = self._token_bytes(other).decode("utf-8", "replace")
             alternatives.append((piece, float(logits[other]) - norm))
-        return float(logits[token]) - norm, tuple(alternatives)
+        return logprob, tuple(alternatives)
 
     # -- internals ----------------------------------------------------------------------------
     def _drop_branches(self) -> None:
@@ -243,10 +251,9 @@ class BranchingLocalEngine(LocalEngine):
             roots.append((branch, allowed))
             rows.append((seq, origin, [base[-1], *forced], True))
         for (branch, _), logits in zip(roots, self._branch_eval(rows), strict=True):
-            scores = [log_softmax(row) for row in logits]
             for offset, token in enumerate(branch.tokens[len(base):]):
-                branch.logprobs[len(base) + offset] = float(scores[offset][token])
-            branch.next_scores = scores[-1]
+                branch.logprobs[len(base) + offset] = token_logprob(logits[offset], token)
+            branch.next_scores = log_softmax(logits[-1])
         return roots
 
     def _fan_out(self, roots: list[tuple[_Branch, list[int] | None]], width: int,
@@ -365,7 +372,7 @@ class BranchingLocalEngine(LocalEngine):
                     continue  # the branch lacks a value; this text cannot be compared fairly
                 total = sum(lp for lp in known if lp is not None)
                 for offset, token in enumerate(wanted[index][shared:]):
-                    total += float(log_softmax(logits[offset])[token])
+                    total += token_logprob(logits[offset], token)
                 results[index] = total
         self._drop_branches()
         return results

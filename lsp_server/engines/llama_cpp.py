@@ -173,7 +173,13 @@ class LlamaCppEngine(BranchingLocalEngine):
         flat = [(r, i, seq, pos + i, token, every or i == len(tokens) - 1)
                 for r, (seq, pos, tokens, every) in enumerate(rows)
                 for i, token in enumerate(tokens)]
-        out: list[list[npt.NDArray[np.float32]]] = [[] for _ in rows]
+        # One array per row, filled in place: a row of logits is the whole vocabulary (1 MB for
+        # Gemma), and stacking lists of them would hold every row twice.
+        wanted = [0] * len(rows)
+        for r, *_, wants in flat:
+            wanted[r] += wants
+        out = [np.empty((count, self._n_vocab), dtype=np.float32) for count in wanted]
+        filled = [0] * len(rows)
         for begin in range(0, len(flat), capacity):
             chunk = flat[begin:begin + capacity]
             batch.n_tokens = len(chunk)
@@ -191,9 +197,10 @@ class LlamaCppEngine(BranchingLocalEngine):
                 raise EngineError(f"llama.cpp failed to evaluate branches: {exc}") from exc
             for j, (r, _i, _seq, _pos, _token, wants) in enumerate(chunk):
                 if wants:
-                    out[r].append(np.array(np.ctypeslib.as_array(
-                        self._llm._ctx.get_logits_ith(j), shape=(self._n_vocab,))))
-        return [np.stack(rows_logits) for rows_logits in out]
+                    out[r][filled[r]] = np.ctypeslib.as_array(
+                        self._llm._ctx.get_logits_ith(j), shape=(self._n_vocab,))
+                    filled[r] += 1
+        return out
 
     def _vocab_size(self) -> int:
         return self._n_vocab
