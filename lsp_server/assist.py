@@ -654,7 +654,7 @@ class SearchFixSession(Session):
         engine = self.engine
         assert fix_search.can_search(engine)
         self.search = fix_search.EditSearch(
-            engine, text, request.language_id, region, problem_lines,  # type: ignore[arg-type]
+            engine, text, request.language_id, region, problem_lines,
             line_of(request.start), _format_fields(header, fields),
             comment_marker(request.language_id))
 

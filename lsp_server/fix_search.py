@@ -33,7 +33,7 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from functools import partial
-from typing import Literal, Protocol
+from typing import Literal, Protocol, TypeGuard
 
 from . import regions, syntax
 from .engines.base import (
@@ -75,7 +75,7 @@ class SearchEngine(Engine, BranchingEngine, TokenScoringEngine, Protocol):
     """What the search needs of an engine (local engines have it; inference servers do not)."""
 
 
-def can_search(engine: Engine) -> bool:
+def can_search(engine: Engine) -> TypeGuard[SearchEngine]:
     return isinstance(engine, BranchingEngine) and isinstance(engine, TokenScoringEngine)
 
 

@@ -63,9 +63,9 @@ end
 ---@param cmd_opts? {range: integer, line1: integer, line2: integer}
 function M.explain(cmd_opts)
   local bufnr = vim.api.nvim_get_current_buf()
-  local client = util.client(bufnr)
+  local client = util.attached_client(bufnr)
   if not client then
-    return util.notify('hearth-lsp is not attached to this buffer', vim.log.levels.WARN)
+    return
   end
   local range = util.command_range(bufnr, client, cmd_opts)
   request_explanation(client, bufnr, { vim.uri_from_bufnr(bufnr), range })
@@ -174,9 +174,9 @@ end
 ---@param cmd_opts? {range: integer, line1: integer, line2: integer, bang: boolean}
 function M.fix(cmd_opts)
   local bufnr = vim.api.nvim_get_current_buf()
-  local client = util.client(bufnr)
+  local client = util.attached_client(bufnr)
   if not client then
-    return util.notify('hearth-lsp is not attached to this buffer', vim.log.levels.WARN)
+    return
   end
   local range = util.command_range(bufnr, client, cmd_opts)
   local diagnostics = diagnostics_on(bufnr, client, range.start.line, range['end'].line)

@@ -94,10 +94,8 @@ end
 ---@param bufnr? integer
 function M.show(bufnr)
   bufnr = vim._resolve_bufnr(bufnr or 0)
-  local client = util.client(bufnr)
+  local client = util.attached_client(bufnr)
   if not client then
-    util.notify('hearth-lsp is not attached to this buffer (see :checkhealth vim.lsp)',
-      vim.log.levels.WARN)
     return
   end
   util.execute(client, bufnr, 'hearth.status', {}, function(err, result)

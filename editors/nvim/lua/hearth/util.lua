@@ -15,6 +15,18 @@ function M.notify(message, level)
   vim.notify('hearth: ' .. message, level or vim.log.levels.INFO)
 end
 
+--- The hearth client on a buffer, or nil after telling the user it is not attached.
+---@param bufnr integer
+---@return vim.lsp.Client?
+function M.attached_client(bufnr)
+  local client = M.client(bufnr)
+  if not client then
+    M.notify('hearth-lsp is not attached to this buffer (see :checkhealth vim.lsp)',
+      vim.log.levels.WARN)
+  end
+  return client
+end
+
 --- workspace/executeCommand on the server.
 ---@param client vim.lsp.Client
 ---@param bufnr integer
