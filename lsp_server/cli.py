@@ -81,8 +81,15 @@ def build_parser() -> argparse.ArgumentParser:
                             "measured speed, advice")
     doctor.add_argument("--json", action="store_true", help="print the report as JSON")
     doctor.add_argument("--no-measure", action="store_true",
-                        help="skip the short run that measures speed")
+                        help="skip the short runs that measure speed and capacity")
+    doctor.add_argument("--no-team", action="store_true",
+                        help="skip measuring how many developers a team server here serves")
     _add_model_flags(doctor)
+
+    from . import team_server
+
+    team_server.add_arguments(sub.add_parser(
+        "team-server", help="start llama.cpp's llama-server for a team's editors"))
     return parser
 
 
@@ -103,6 +110,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run(args, settings)
     if args.command == "doctor":
         return _doctor(args)
+    if args.command == "team-server":
+        from . import team_server
+
+        return team_server.main(args)
     return 2
 
 
@@ -199,7 +210,7 @@ def _doctor(args: argparse.Namespace) -> int:
 
     settings = _settings_from(args)
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
-    report = doctor.run(settings, measure=not args.no_measure)
+    report = doctor.run(settings, measure=not args.no_measure, team=not args.no_team)
     if args.json:
         print(json.dumps(report.as_json(), indent=2))
     else:

@@ -33,6 +33,7 @@ from .engines.base import (
 from .index import WorkspaceIndex
 from .project_context import ContextBuilder
 from .prompts import Template
+from .repo_context import render_completion
 from .syntax import Parsed
 from .workspace_files import excluded
 
@@ -97,10 +98,8 @@ class CompletionPipeline:
                                budget - suffix_budget - project_budget, suffix_budget)
         tree = self._syntax(request)
         project = self.context.build(request, tree, window, project_budget, self.counter)
-        prompt = self.template.render(
-            context=project.text, prefix=window.prefix,
-            suffix=window.suffix if self.template.fim else "",
-        )
+        prompt = render_completion(self.template, project, window.prefix, window.suffix,
+                                   request.uri, request.path, request.language_id)
         context_ms = _ms(start)
 
         params = GenerationParams(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import string
 import tomllib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from importlib.resources import files
 from importlib.resources.abc import Traversable
@@ -32,6 +32,10 @@ class Template:
     tokens: tuple[str, ...] = ()
     names: tuple[str, ...] = ()
     source: str = ""
+    # How each other file of the project is laid out where the template says ``{files}``
+    # (repository-level fill-in-the-middle); "" keeps cross-file context as comments in
+    # ``{context}``.
+    file: str = ""
 
     @property
     def fim(self) -> bool:
@@ -50,22 +54,48 @@ class Template:
     def specificity(self) -> int:
         return bool(self.architectures) + bool(self.names) + bool(self.tokens)
 
+    @property
+    def repo_level(self) -> bool:
+        return bool(self.file)
+
     def render(self, **fields: str) -> Prompt:
         """Fill the placeholders; unknown placeholders are left empty."""
+        return self.render_files((), fields)
+
+    def render_files(self, files: Sequence[tuple[str, str]], fields: Mapping[str, str]
+                     ) -> Prompt:
+        """``render``, with ``{files}`` repeating the ``file`` layout for each (path, text) of
+        ``files`` (the other files of a repository-level prompt)."""
         parts: list[tuple[str, bool]] = []
         used: dict[str, str] = {}
         for literal, name, _spec, _conv in string.Formatter().parse(self.template):
             if literal:
                 parts.append((literal, True))
-            if name is not None:
+            if name == "files":
+                for path, text in files:
+                    parts += _fill(self.file, {**fields, "path": path, "text": text})
+            elif name is not None:
                 used[name] = fields.get(name, "")
                 parts.append((used[name], False))
-        return Prompt(tuple(part for part in parts if part[0]), tuple(used.items()))
+        return Prompt(tuple(part for part in parts if part[0]), tuple(used.items()),
+                      tuple(files))
+
+
+def _fill(template: str, fields: Mapping[str, str]) -> list[tuple[str, bool]]:
+    parts: list[tuple[str, bool]] = []
+    for literal, name, _spec, _conv in string.Formatter().parse(template):
+        if literal:
+            parts.append((literal, True))
+        if name is not None:
+            parts.append((fields.get(name, ""), False))
+    return parts
 
 
 def _parse(raw: Mapping[str, Any], source: str) -> Template:
     try:
         match = raw.get("match", {})
+        if ("{files}" in str(raw["template"])) != bool(raw.get("file")):
+            raise ValueError("a template with {files} needs a `file` layout, and only then")
         return Template(
             family=str(raw["family"]),
             template=str(raw["template"]),
@@ -75,6 +105,7 @@ def _parse(raw: Mapping[str, Any], source: str) -> Template:
             tokens=tuple(str(t) for t in match.get("tokens", ())),
             names=tuple(str(n) for n in match.get("names", ())),
             source=source,
+            file=str(raw.get("file", "")),
         )
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise PromptError(f"{source}: malformed template ({exc!r})") from exc

@@ -1,9 +1,9 @@
 """Inference servers for the HTTP engine's tests.
 
-``LlamaServer`` runs llama-cpp-python's own OpenAI-compatible server on a tiny GGUF model, the
-real thing a team could run. ``StubServer`` plays the parts no real server will play on demand:
-one that is silent, slow, answers garbage, or speaks llama.cpp's ``/infill`` (llama-cpp-python's
-server has no ``/infill``).
+``LlamaCppServer`` runs llama.cpp's own ``llama-server`` (built by ``make llama-server`` from the
+llama.cpp inside llama-cpp-python's sdist), the server a team runs. ``LlamaServer`` runs
+llama-cpp-python's OpenAI-compatible server, another real one. ``StubServer`` plays the parts no
+real server will play on demand: one that is silent, slow, or answers garbage.
 """
 
 from __future__ import annotations
@@ -23,6 +23,15 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+
+import pytest
+
+from lsp_server.llama_server import (
+    LlamaServerError,
+    LlamaServerProcess,
+    find_binary,
+    toolchain_missing,
+)
 
 
 def free_port() -> int:
@@ -121,6 +130,48 @@ class LlamaServer:
             used = self.cpu_seconds() - before
             if used < max_cpu or time.monotonic() > end:
                 return used
+
+
+def llama_server_binary() -> Path:
+    """The built llama-server; skips the test only where no C++ toolchain can build it."""
+    try:
+        return find_binary(os.environ.get("HEARTH_LLAMA_SERVER", ""))
+    except LlamaServerError as exc:
+        missing = toolchain_missing()
+        if missing:
+            pytest.skip(f"llama-server cannot be built here ({missing})")
+        pytest.fail(f"{exc} (`make test` builds it first)")
+
+
+class LlamaCppServer(LlamaServerProcess):
+    """llama.cpp's llama-server on 127.0.0.1, with what the tests observe of it."""
+
+    def __init__(self, model: Path, *, port: int = 0, context: int = 4096, slots: int = 1,
+                 api_key: str = "", log: Path | None = None, extra: tuple[str, ...] = ()
+                 ) -> None:
+        super().__init__(llama_server_binary(), model, port=port, context=context, slots=slots,
+                         api_key=api_key, log=log, extra=extra)
+
+    def __enter__(self) -> LlamaCppServer:
+        self.start()
+        return self
+
+    def established_connections(self) -> int:
+        return established_on(self.port)
+
+    def cpu_seconds(self) -> float:
+        return cpu_seconds(self.pid)
+
+    def slots_busy(self) -> list[bool]:
+        return [bool(slot.get("is_processing")) for slot in self.get("/slots")]
+
+    def wait_slots_idle(self, timeout: float = 5) -> bool:
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            if not any(self.slots_busy()):
+                return True
+            time.sleep(0.02)
+        return False
 
 
 def _port_open(port: int) -> bool:

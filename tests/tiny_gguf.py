@@ -1,9 +1,10 @@
-"""Writes a tiny llama-architecture GGUF model (about 0.5 MB) that real engines load at once.
+"""Writes a tiny GGUF model (about 0.5 MB) that real engines load at once.
 
 Vocabulary: <unk>, <s>, </s>, the 256 byte tokens and printable ASCII (space as "▁"), so any text
 tokenizes. Weights are seeded random, except that a large constant residual component lets the
 output layer keep EOS (and optionally bytes 0x80-0xFF) far below every other token: generations run
-as long as asked and stay valid UTF-8.
+as long as asked and stay valid UTF-8. The architecture is llama unless asked otherwise (qwen2,
+gemma, starcoder2: what template choice looks at), with the tensors each needs.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ HIDDEN = 64
 LAYERS = 2
 HEADS = 4
 FEED_FORWARD = 128
+ARCHITECTURES = ("llama", "qwen2", "gemma", "starcoder2")
 
 
 def vocabulary(extra_special: tuple[str, ...] = ()) -> tuple[list[str], list[int]]:
@@ -41,13 +43,16 @@ def write_tiny_gguf(
     allow_eos: bool = False,
     allow_newlines: bool = True,
     chat_template: str | None = None,
+    architecture: str = "llama",
 ) -> Path:
     """Write the model to ``path`` and return it. ``extra_special`` adds control tokens (FIM)."""
+    if architecture not in ARCHITECTURES:
+        raise ValueError(f"tiny models come in {', '.join(ARCHITECTURES)}")
     rng = np.random.default_rng(seed)
     tokens, types = vocabulary(extra_special)
     vocab = len(tokens)
 
-    writer = GGUFWriter(str(path), "llama")
+    writer = GGUFWriter(str(path), architecture)
     writer.add_name(name)
     writer.add_context_length(context_length)
     writer.add_embedding_length(HIDDEN)
@@ -55,7 +60,10 @@ def write_tiny_gguf(
     writer.add_feed_forward_length(FEED_FORWARD)
     writer.add_head_count(HEADS)
     writer.add_head_count_kv(HEADS)
-    writer.add_layer_norm_rms_eps(1e-5)
+    if architecture == "starcoder2":
+        writer.add_layer_norm_eps(1e-5)
+    else:
+        writer.add_layer_norm_rms_eps(1e-5)
     writer.add_tokenizer_model("llama")
     writer.add_token_list(tokens)
     writer.add_token_types(types)
@@ -84,16 +92,36 @@ def write_tiny_gguf(
         if kind == TokenType.CONTROL and index > 2:
             output[index, 0] = -100.0  # FIM markers are inputs, not outputs
 
+    def ones(size: int) -> np.ndarray:
+        return np.ones(size, dtype=np.float32)
+
+    def zeros(size: int) -> np.ndarray:
+        return np.zeros(size, dtype=np.float32)
+
+    biased = architecture == "starcoder2"
     writer.add_tensor("token_embd.weight", embeddings)
-    writer.add_tensor("output_norm.weight", np.ones(HIDDEN, dtype=np.float32))
-    writer.add_tensor("output.weight", output)
+    writer.add_tensor("output_norm.weight", ones(HIDDEN))
+    if biased:
+        writer.add_tensor("output_norm.bias", zeros(HIDDEN))
+    if architecture != "gemma":  # Gemma ties its output layer to the embeddings
+        writer.add_tensor("output.weight", output)
     for layer in range(LAYERS):
         block = f"blk.{layer}"
-        writer.add_tensor(f"{block}.attn_norm.weight", np.ones(HIDDEN, dtype=np.float32))
+        writer.add_tensor(f"{block}.attn_norm.weight", ones(HIDDEN))
         for part in ("attn_q", "attn_k", "attn_v", "attn_output"):
             writer.add_tensor(f"{block}.{part}.weight", weights(HIDDEN, HIDDEN))
-        writer.add_tensor(f"{block}.ffn_norm.weight", np.ones(HIDDEN, dtype=np.float32))
-        writer.add_tensor(f"{block}.ffn_gate.weight", weights(FEED_FORWARD, HIDDEN))
+        if architecture == "qwen2":
+            for part in ("attn_q", "attn_k", "attn_v"):
+                writer.add_tensor(f"{block}.{part}.bias", zeros(HIDDEN))
+        writer.add_tensor(f"{block}.ffn_norm.weight", ones(HIDDEN))
+        if biased:
+            writer.add_tensor(f"{block}.attn_norm.bias", zeros(HIDDEN))
+            writer.add_tensor(f"{block}.attn_output.bias", zeros(HIDDEN))
+            writer.add_tensor(f"{block}.ffn_norm.bias", zeros(HIDDEN))
+            writer.add_tensor(f"{block}.ffn_up.bias", zeros(FEED_FORWARD))
+            writer.add_tensor(f"{block}.ffn_down.bias", zeros(HIDDEN))
+        else:
+            writer.add_tensor(f"{block}.ffn_gate.weight", weights(FEED_FORWARD, HIDDEN))
         writer.add_tensor(f"{block}.ffn_up.weight", weights(FEED_FORWARD, HIDDEN))
         writer.add_tensor(f"{block}.ffn_down.weight", weights(HIDDEN, FEED_FORWARD))
 

@@ -70,6 +70,9 @@ class Prompt:
     # The document text each template placeholder was filled with ("prefix", "suffix", ...), for
     # engines whose server builds the prompt itself (llama.cpp's /infill).
     fields: tuple[tuple[str, str], ...] = ()
+    # Other files of the project as (path, text), for servers that lay out repository-level
+    # context themselves (/infill's ``input_extra``).
+    files: tuple[tuple[str, str], ...] = ()
 
     @staticmethod
     def plain(text: str) -> Prompt:

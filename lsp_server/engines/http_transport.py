@@ -336,17 +336,23 @@ class Reply:
     def events(self) -> Iterator[dict[str, Any]]:
         """The JSON objects of a server-sent event stream, up to ``[DONE]`` or the end.
 
-        A server that ignores ``stream`` and answers one JSON object yields that object.
+        A server that ignores ``stream`` and answers one JSON object yields that object. Fields
+        other than ``data`` (``event``, ``id``, ``retry`` and unknown ones) are ignored, as the
+        SSE specification says; a body with none of its lines a data field is no event stream.
         """
         if self.content_type == "application/json":
             yield self._object(self._read_all())
             return
         data: list[str] = []
+        seen_data = False
+        first_other = b""
         while True:
             line = self._readline()
             if not line:
                 if data:
                     yield self._object("\n".join(data).encode())
+                elif not seen_data and first_other:
+                    raise self._garbage(first_other)
                 return
             text = line.rstrip(b"\r\n").decode("utf-8", "replace")
             if not text:
@@ -361,9 +367,10 @@ class Reply:
                 continue  # a comment: the keep-alive pings some servers send
             name, _, value = text.partition(":")
             if name == "data":
+                seen_data = True
                 data.append(value[1:] if value.startswith(" ") else value)
-            elif name not in ("event", "id", "retry"):
-                raise self._garbage(line)
+            elif not first_other:
+                first_other = line
 
     def _readline(self) -> bytes:
         try:

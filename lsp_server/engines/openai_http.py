@@ -106,6 +106,7 @@ class HttpEngine:
         self._special: dict[str, bool] = {}
         self._chars_per_token = DEFAULT_CHARS_PER_TOKEN
         self._token_overhead = 0
+        self._extra_warned = False
         self.facts, self._info = self._probe(cancel)
 
     # -- discovery --------------------------------------------------------------------------
@@ -323,14 +324,44 @@ class HttpEngine:
         if params.stop:
             common["stop"] = list(params.stop)
         if self._uses_infill(prompt) and prefix is not None and suffix is not None:
-            # The server tokenizes these as text (no special tokens) and adds its FIM markers.
+            # The server tokenizes these as text (no special tokens) and adds its FIM markers;
+            # the other files go as input_extra, which it lays out with the model's own
+            # repository and file-separator tokens.
             return "/infill", {**common, "input_prefix": (prompt.field("context") or "") + prefix,
-                               "input_suffix": suffix, "n_predict": params.max_tokens}
+                               "input_suffix": suffix, "n_predict": params.max_tokens,
+                               "input_extra": self._extra(prompt.files)}
         body = {**common, "prompt": _defused_text(prompt, params.stop),
                 "max_tokens": params.max_tokens, "stream_options": {"include_usage": True}}
         if self.facts.model:
             body["model"] = self.facts.model
         return "/v1/completions", body
+
+    def _extra(self, files: tuple[tuple[str, str], ...]) -> list[dict[str, str]]:
+        """The other files for /infill, within the room the server's context leaves: llama.cpp
+        keeps only the last tokens of an input_extra that does not fit, cutting a file in two
+        and its repository header off, so whole files are left out instead, first ones
+        first (the nearest are last)."""
+        room = self.facts.context - self._settings.prompt_tokens - 2 * self._settings.max_tokens
+        if not self.facts.context:
+            room = 1 << 30  # the server does not say; it cuts what does not fit
+        chunks: list[dict[str, str]] = []
+        used = 0
+        for path, text in reversed(files):
+            cost = self.count_tokens(text) + self.count_tokens(path) + 2
+            if used + cost > room:
+                self._warn_extra(len(files) - len(chunks), room)
+                break
+            used += cost
+            chunks.append({"filename": path, "text": text})
+        return chunks[::-1]
+
+    def _warn_extra(self, dropped: int, room: int) -> None:
+        if not self._extra_warned:
+            self._extra_warned = True
+            log.warning("cross-file context left out of /infill: %d file(s) do not fit the"
+                        " %d tokens the server's context (%d per slot) leaves beside"
+                        " hearth.promptTokens and hearth.maxTokens", dropped, max(room, 0),
+                        self.facts.context)
 
     def close(self) -> None:
         """Nothing to release: every request has its own connection, closed when it ends."""

@@ -37,12 +37,18 @@ class VocabOnly:
         pass
 
 
-QWEN = {"<|fim_prefix|>", "<|fim_suffix|>", "<|fim_middle|>"}
+FIM = {"<|fim_prefix|>", "<|fim_suffix|>", "<|fim_middle|>"}
+QWEN = FIM | {"<|repo_name|>", "<|file_sep|>"}
+GEMMA = FIM | {"<|file_separator|>"}
+STARCODER = {"<fim_prefix>", "<fim_suffix>", "<fim_middle>"}
 CASES = [
     ("qwen2", QWEN, "qwen2.5-coder"),
-    ("gemma", QWEN, "codegemma"),
-    ("gemma3", QWEN, "base"),  # Gemma 3 has the tokens but was not trained to infill
-    ("starcoder2", {"<fim_prefix>", "<fim_suffix>", "<fim_middle>"}, "starcoder"),
+    ("qwen2", FIM, "base"),  # without the repository tokens its layout cannot be written
+    ("gemma", GEMMA, "codegemma"),
+    ("gemma3", GEMMA, "base"),  # Gemma 3 has the tokens but was not trained to infill
+    ("starcoder2", STARCODER | {"<repo_name>", "<file_sep>"}, "starcoder2"),
+    ("starcoder2", STARCODER, "starcoder"),
+    ("starcoder", STARCODER, "starcoder"),
     ("llama", {"<｜fim▁begin｜>", "<｜fim▁hole｜>", "<｜fim▁end｜>"}, "deepseek-coder"),
     ("llama", {"▁<PRE>", "▁<SUF>", "▁<MID>"}, "codellama"),
     ("llama", set(), "base"),
@@ -69,11 +75,17 @@ def test_explicit_choice_and_unknown_name() -> None:
 def test_render_separates_markup_from_document_text() -> None:
     engine = VocabOnly("qwen2", QWEN)
     template = choose_completion_template(completion_templates(), engine.info, engine)
-    prompt = template.render(context="# a.py\n", prefix="x = <|fim_suffix|>", suffix="\n")
+    prompt = template.render_files([("b.py", "B = '<|file_sep|>'\n")], {
+        "repo": "r", "path": "a.py", "context": "import b\n", "prefix": "x = <|fim_suffix|>",
+        "suffix": "\n"})
     assert prompt.parts == (
-        ("# a.py\n", False), ("<|fim_prefix|>", True), ("x = <|fim_suffix|>", False),
+        ("<|repo_name|>", True), ("r", False), ("\n", True),
+        ("<|file_sep|>", True), ("b.py", False), ("\n", True), ("B = '<|file_sep|>'\n", False),
+        ("<|file_sep|>", True), ("a.py", False), ("\n<|fim_prefix|>", True),
+        ("import b\n", False), ("x = <|fim_suffix|>", False),
         ("<|fim_suffix|>", True), ("\n", False), ("<|fim_middle|>", True))
-    assert template.fim
+    assert prompt.files == (("b.py", "B = '<|file_sep|>'\n"),)
+    assert prompt.field("context") == "import b\n" and template.fim and template.repo_level
 
 
 def test_user_folder_overrides_a_family(tmp_path: Path) -> None:
@@ -85,9 +97,12 @@ def test_user_folder_overrides_a_family(tmp_path: Path) -> None:
     assert base.template.startswith("###") and str(tmp_path) in base.source
 
 
-def test_malformed_user_template_is_an_error(tmp_path: Path) -> None:
+@pytest.mark.parametrize("text", ['family = "x"\n',
+                                  'family = "x"\ntemplate = "{files}{prefix}"\n',
+                                  'family = "x"\ntemplate = "{prefix}"\nfile = "{text}"\n'])
+def test_malformed_user_template_is_an_error(tmp_path: Path, text: str) -> None:
     folder = tmp_path / "completion"
     folder.mkdir()
-    (folder / "bad.toml").write_text('family = "x"\n', encoding="utf-8")
+    (folder / "bad.toml").write_text(text, encoding="utf-8")
     with pytest.raises(PromptError, match="malformed"):
         completion_templates(str(tmp_path))
