@@ -7,7 +7,8 @@ NVIM012     := $(CURDIR)/.tools/nvim-0.12/nvim
 GET_NVIM012 := ../shared/tools/get-nvim-0.12.sh
 
 .DEFAULT_GOAL := help
-.PHONY: help install test lint unit e2e editors vsix bench load eval eval-fix doctor clean
+.PHONY: help install test lint unit e2e editors vsix bench load eval eval-fix doctor clean \
+        llama-server bench-team team-server
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -25,7 +26,7 @@ install: ## install everything into .venv: server, engines, embedded model, dev 
 	  || echo "warning: could not fetch Neovim 0.12; its editor tests will be skipped"; \
 	else echo "warning: $(GET_NVIM012) is absent; the Neovim 0.12 editor tests will be skipped"; fi
 
-test: lint ## run every test (lint, unit, engines, e2e over stdio, embedded model, editors)
+test: lint llama-server ## run every test (lint, unit, engines, e2e over stdio, embedded model, editors)
 	$(PY) -m pytest -q
 
 lint: ## ruff and mypy --strict
@@ -58,6 +59,15 @@ eval-fix: ## quick fixes on QuixBugs (40 one-line bugs): plausible fixes and tim
 
 doctor: ## what this machine can serve: hardware, model, measured speed, advice
 	$(VENV)/bin/hearth-lsp doctor
+
+llama-server: ## build llama.cpp's llama-server from llama-cpp-python's sdist, once (~8 min on 2 cores)
+	$(PY) scripts/build_llama_server.py
+
+team-server: llama-server ## serve a team's editors: make team-server TEAM_ARGS="--host 0.0.0.0 --api-key-env KEY"
+	$(VENV)/bin/hearth-lsp team-server $(TEAM_ARGS)
+
+bench-team: llama-server ## developers typing at once against one llama-server: latency, cancels, throughput
+	$(PY) scripts/bench_team.py $(BENCH_TEAM_ARGS)
 
 clean: ## remove build and test leftovers (keeps .venv)
 	rm -rf build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache editors/vscode/out editors/vscode/*.vsix

@@ -112,7 +112,7 @@ class LlamaServerProcess:
     def __init__(self, binary: Path, model: Path, *, host: str = "127.0.0.1", port: int = 0,
                  slots: int = 1, context: int = 4096, threads: int = 1, batch: int = 512,
                  api_key: str = "", extra: tuple[str, ...] = (), log: Path | None = None,
-                 metrics: bool = False) -> None:
+                 metrics: bool = False, env: dict[str, str] | None = None) -> None:
         self.binary = binary
         self.model = model
         self.host = host
@@ -125,6 +125,7 @@ class LlamaServerProcess:
         self.extra = extra
         self.log = log
         self.metrics = metrics
+        self.env = env or {}
         self.process: subprocess.Popen[bytes] | None = None
         self.tail: deque[str] = deque(maxlen=40)  # the last lines of its log, for messages
         self._listening = threading.Event()
@@ -151,7 +152,7 @@ class LlamaServerProcess:
         return self.process.pid
 
     def start(self, timeout: float = 60) -> LlamaServerProcess:
-        env = dict(os.environ)
+        env = {**os.environ, **self.env}
         env.pop("LLAMA_API_KEY", None)
         if self.api_key:
             env["LLAMA_API_KEY"] = self.api_key  # not on the command line, where ps shows it

@@ -95,7 +95,7 @@ class ModelHost:
         self._file_identity = _identity(engine.info.path)
         self.pipeline = CompletionPipeline(engine, template, settings, self.index)
         self.status = ModelStatus(
-            state="ready", message="ready", model=_display_name(engine.info),
+            state="ready", message=_ready_message(engine.info), model=_display_name(engine.info),
             path=engine.info.path, engine=engine.info.engine, template=template.family,
             load_ms=load_ms, warm_up_ms=warm_up_ms, last_latency_ms=self.status.last_latency_ms,
         )
@@ -167,3 +167,8 @@ def _display_name(info: ModelInfo) -> str:
     if info.quantization:
         parts.append(info.quantization)
     return " ".join(parts)
+
+
+def _ready_message(info: ModelInfo) -> str:
+    note = info.metadata.get("server.note", "")
+    return f"ready; {note}" if note else "ready"

@@ -149,8 +149,11 @@ class LlamaCppServer(LlamaServerProcess):
     def __init__(self, model: Path, *, port: int = 0, context: int = 4096, slots: int = 1,
                  api_key: str = "", log: Path | None = None, extra: tuple[str, ...] = ()
                  ) -> None:
+        # The slots' debug mode makes /slots show each slot's last prompt as the server built
+        # it, which is how the tests see what /infill laid out.
         super().__init__(llama_server_binary(), model, port=port, context=context, slots=slots,
-                         api_key=api_key, log=log, extra=extra)
+                         api_key=api_key, log=log, extra=extra,
+                         env={"LLAMA_SERVER_SLOTS_DEBUG": "1"})
 
     def __enter__(self) -> LlamaCppServer:
         self.start()

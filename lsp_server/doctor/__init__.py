@@ -25,7 +25,7 @@ from .render import render
 from .speed import SizeEstimate, Speed, measure_speed, size_estimates
 from .team import Capacity, measure_capacity
 
-__all__ = ["Report", "render", "run"]
+__all__ = ["Report", "recommend", "render", "run"]
 
 
 @dataclass

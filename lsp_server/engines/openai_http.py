@@ -165,6 +165,10 @@ class HttpEngine:
                 "server.model": model, "server.context": str(context),
                 "server.api": "infill" if infill else "completions",
                 "server.tokenizer": tokenizer,
+                # What the status shows beside "ready": why /infill is not used, when a
+                # llama.cpp server has it but cannot use it for this model.
+                "server.note": f"/infill is not used ({note}); suggestions come from"
+                               " /v1/completions" if kind == "llama.cpp" and not infill else "",
             },
         )
         budget = self._settings.prompt_tokens + self._settings.max_tokens
@@ -293,6 +297,13 @@ class HttpEngine:
                     if cancel.should_stop():
                         reason = cancel.reason()
                         break
+                else:  # the stream ended without the server saying it was done
+                    if not cancel.should_stop():
+                        raise ServerUnavailable(
+                            f"the inference server at {self._transport.endpoint.display} ended"
+                            f" its reply to {path} before finishing it (did it stop or"
+                            " restart?)")
+                    reason = cancel.reason()
         except Stopped:
             reason = cancel.reason()
         except ServerError as exc:

@@ -6,8 +6,11 @@ import json
 import os
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from lsp_server.models import sha256_of
 from tests.conftest import server_env
@@ -26,22 +29,25 @@ def doctor_json(home: Path, *args: str) -> tuple[int, dict[str, Any]]:
     return run.returncode, json.loads(run.stdout)
 
 
-def cpu_flags() -> set[str]:
-    for line in Path("/proc/cpuinfo").read_text().splitlines():
-        if line.startswith(("flags", "Features")):
-            return set(line.partition(":")[2].split())
-    return set()
+def llama_cpp_units() -> str:
+    import llama_cpp
+
+    info = llama_cpp.llama_print_system_info()
+    return info.decode() if isinstance(info, bytes) else str(info)
 
 
 def test_reports_machine_model_and_measured_speed(tiny_model: Path, tmp_path: Path) -> None:
-    code, report = doctor_json(tmp_path, "--model", str(tiny_model), "--threads", "1")
+    code, report = doctor_json(tmp_path, "--model", str(tiny_model), "--threads", "1",
+                               "--no-team")
     assert code == 0
     machine = report["machine"]
     assert machine["logical_cores"] == os.cpu_count()
     assert machine["usable_cores"] == len(os.sched_getaffinity(0))
-    flags = cpu_flags()
-    for name in ("avx2", "avx512f"):
-        assert (name in machine["vector_extensions"]) == (name in flags)
+    # The vector units are the ones llama.cpp reports using, not /proc's flags.
+    info = llama_cpp_units()
+    for name in ("avx", "avx2", "fma", "avx512"):
+        assert (name in machine["vector_extensions"]) == (f"{name.upper()} = 1" in info)
+    assert report["capacity"] is None
     meminfo = Path("/proc/meminfo").read_text().split()
     assert machine["ram_total"] == int(meminfo[meminfo.index("MemTotal:") + 1]) * 1024
     assert machine["disk_free"] > 0
@@ -85,10 +91,44 @@ def test_embedded_model_gives_a_sizing_recommendation(tmp_path: Path, embedded_m
         assert "A LAN inference server would serve better" in advice
     else:
         assert "Local inference is fine here" in advice
+    # How many developers a team server here serves: simulated editors against the built
+    # llama-server with this model, 1, 2, 4... typing at once until p95 passes 1 s.
+    capacity = report["capacity"]
+    assert capacity["server"].startswith("llama-server (") and capacity["budget_ms"] == 1000
+    levels = capacity["levels"]
+    assert [level["editors"] for level in levels] == [1, 2, 4, 8][:len(levels)]
+    assert all(level["answered"] > 0 and level["failed"] == 0 for level in levels)
+    within = [level["editors"] for level in levels if level["p95_ms"] <= 1000]
+    assert capacity["developers"] == max(within, default=0)
+    assert "developers typing at once" in advice or "even one developer" in advice
+
+
+def test_no_false_avx2_claim_without_proc(monkeypatch: pytest.MonkeyPatch,
+                                          tiny_model: Path) -> None:
+    """Where /proc/cpuinfo cannot be read (some containers), the vector units still come from
+    llama.cpp, and nothing is claimed missing that llama.cpp uses."""
+    from lsp_server import doctor
+    from lsp_server.config import Settings
+    from lsp_server.doctor import machine as machine_module
+
+    monkeypatch.setattr(machine_module, "read_cpuinfo", lambda: "")
+    report = doctor.run(Settings(model_path=str(tiny_model), threads=1), measure=False)
+    units = report.machine.vector_extensions
+    assert units == machine_module.vector_units(llama_cpp_units()) and units
+    if "avx2" in units:
+        assert not any("AVX2" in line for line in report.recommendation)
+    # Only llama.cpp's own word counts: without its system info nothing is claimed.
+    bare = replace(report.machine, vector_extensions=[], llama_cpp_build="")
+    assert not any("AVX2" in line for line in doctor.recommend(
+        bare, report.model, None, [], None, Settings()))
+    old_build = replace(report.machine, vector_extensions=["sse3", "avx"],
+                        llama_cpp_build="CPU : SSE3 = 1 | AVX = 1 |", architecture="x86_64")
+    assert any("does not use AVX2" in line for line in doctor.recommend(
+        old_build, report.model, None, [], None, Settings()))
 
 
 def test_human_readable_report(tiny_model: Path, tmp_path: Path) -> None:
-    run = doctor(tmp_path, "--model", str(tiny_model), "--threads", "1")
+    run = doctor(tmp_path, "--model", str(tiny_model), "--threads", "1", "--no-team")
     assert run.returncode == 0, run.stderr
     for heading in ("Machine", "Model", "Measured (1 thread)", "Recommendation"):
         assert f"\n{heading}\n" in run.stdout
@@ -108,12 +148,14 @@ def test_checksum_mismatch_is_reported_and_nothing_runs(tiny_model: Path, tmp_pa
 
     config.write_text(f'modelPath = "{tiny_model}"\nmodelSha256 = "{sha256_of(tiny_model)}"\n')
     code, report = doctor_json(tmp_path, "--config", str(config), "--no-measure")
+    assert report["capacity"] is None
     assert code == 0 and report["model"]["sha256"] == "matches"
 
 
 def test_measures_through_a_lan_server(tiny_model: Path, tmp_path: Path) -> None:
     with LlamaServer(tiny_model) as server:
-        code, report = doctor_json(tmp_path, "--engine", "http", "--server-url", server.url)
+        code, report = doctor_json(tmp_path, "--engine", "http", "--server-url", server.url,
+                                   "--no-team")
     assert code == 0, report
     model = report["model"]
     assert model["engine"] == "http" and model["source"] == server.url
