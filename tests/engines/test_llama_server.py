@@ -216,7 +216,8 @@ def test_a_server_that_dies_mid_stream(endless_model: Path) -> None:
             return False
 
         started = time.monotonic()
-        with pytest.raises(ServerUnavailable, match=r"ended its reply to /v1/completions before finishing"):
+        with pytest.raises(ServerUnavailable,
+                           match="ended its reply to /v1/completions before finishing"):
             engine.generate(Prompt.plain("z = "), GenerationParams(
                 max_tokens=30000, stop_when=kill_when_streaming), CancelToken())
         assert time.monotonic() - started < 10
