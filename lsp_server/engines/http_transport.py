@@ -245,7 +245,8 @@ class HttpTransport:
         else:
             reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
         return ServerUnavailable(
-            f"cannot reach the inference server at {self.endpoint.display}: {reason}")
+            f"cannot reach the inference server at {self.endpoint.display}: {reason}"
+            " (hearth.serverUrl)")
 
     def _failure(self, exc: BaseException, path: str) -> EngineError:
         if isinstance(exc, TimeoutError):
@@ -309,7 +310,8 @@ class Reply:
                     "check the token in the environment variable named by hearth.apiKeyEnv")
             message = f"{where} refused access ({status} {detail}); {hint}"
         elif status == 404:
-            message = f"{where} has no {self.path} ({detail})"
+            message = (f"{where} has no {self.path} ({detail}); is hearth.serverUrl the address"
+                       " of an OpenAI-compatible server?")
         else:
             message = f"{where} answered {status} to {self.path}: {detail}"
         raise ServerError(message, status, detail)

@@ -14,7 +14,7 @@ import pytest
 
 from lsp_server.models import sha256_of
 from tests.conftest import server_env
-from tests.inference_servers import LlamaServer
+from tests.inference_servers import LlamaServer, llama_server_binary
 from tests.tiny_gguf import HEADS, HIDDEN, LAYERS
 
 
@@ -71,7 +71,7 @@ def test_reports_machine_model_and_measured_speed(tiny_model: Path, tmp_path: Pa
 
 def test_embedded_model_gives_a_sizing_recommendation(tmp_path: Path, embedded_model: Path
                                                       ) -> None:
-    code, report = doctor_json(tmp_path, "--threads", "1")
+    code, report = doctor_json(tmp_path, "--threads", "1", "--no-team")
     assert code == 0
     model = report["model"]
     assert model["source"] == str(embedded_model)
@@ -91,16 +91,27 @@ def test_embedded_model_gives_a_sizing_recommendation(tmp_path: Path, embedded_m
         assert "A LAN inference server would serve better" in advice
     else:
         assert "Local inference is fine here" in advice
-    # How many developers a team server here serves: simulated editors against the built
-    # llama-server with this model, 1, 2, 4... typing at once until p95 passes 1 s.
+
+
+def test_how_many_developers_a_team_server_here_serves(tiny_model: Path, tmp_path: Path) -> None:
+    """Simulated editors typing through hearth's HTTP engine against the built llama-server
+    with the configured model, 1, 2, 4, 8 at once until the p95 passes 1 s."""
+    llama_server_binary()
+    code, report = doctor_json(tmp_path, "--model", str(tiny_model), "--threads", "1")
+    assert code == 0, report
     capacity = report["capacity"]
     assert capacity["server"].startswith("llama-server (") and capacity["budget_ms"] == 1000
+    assert capacity["note"] == "" and 1 <= capacity["slots"] <= 8
     levels = capacity["levels"]
     assert [level["editors"] for level in levels] == [1, 2, 4, 8][:len(levels)]
-    assert all(level["answered"] > 0 and level["failed"] == 0 for level in levels)
+    for level in levels:
+        assert level["answered"] > 0 and level["failed"] == 0
+        # Every keystroke asked for a suggestion that was answered or cancelled by the next.
+        assert level["answered"] + level["cancelled"] == level["keystrokes"]
     within = [level["editors"] for level in levels if level["p95_ms"] <= 1000]
     assert capacity["developers"] == max(within, default=0)
-    assert "developers typing at once" in advice or "even one developer" in advice
+    advice = " ".join(report["recommendation"])
+    assert (f"serves {capacity['developers']}" in advice) or "even one developer" in advice
 
 
 def test_no_false_avx2_claim_without_proc(monkeypatch: pytest.MonkeyPatch,

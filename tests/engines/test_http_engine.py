@@ -182,7 +182,8 @@ def test_read_timeout_on_a_server_that_stops_talking(stub: StubServer) -> None:
 def test_a_server_that_is_down(tmp_path: Path) -> None:
     port = free_port()
     start = time.monotonic()
-    with pytest.raises(ServerUnavailable, match=rf"127\.0\.0\.1:{port}: connection refused"):
+    with pytest.raises(ServerUnavailable,
+                       match=rf"127\.0\.0\.1:{port}: connection refused.*hearth\.serverUrl"):
         load_engine(http_settings(f"http://127.0.0.1:{port}"))
     assert time.monotonic() - start < 3  # a few quick retries, then a clear answer
 
@@ -267,6 +268,11 @@ def test_tls_with_a_ca_bundle_and_a_token_from_the_environment(
 def test_model_checksum_cannot_be_checked_on_a_server() -> None:
     with pytest.raises(EngineError, match=r"hearth\.modelSha256.*inference server"):
         load_engine(http_settings("http://127.0.0.1:1", model_sha256="0" * 64))
+
+
+def test_a_server_without_the_endpoints_names_the_setting(stub: StubServer) -> None:
+    with pytest.raises(ServerError, match=r"has no /v1/models .*hearth\.serverUrl"):
+        load_engine(http_settings(stub.url))  # the stub answers 404 to everything
 
 
 def test_server_model_must_be_one_the_server_has(stub: StubServer) -> None:
