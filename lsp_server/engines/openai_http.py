@@ -18,7 +18,6 @@ from __future__ import annotations
 import logging
 import math
 import os
-import re
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -32,10 +31,18 @@ from .base import (
     GenerationParams,
     ModelInfo,
     Prompt,
-    StopReason,
     apply_stops,
 )
 from .http_transport import HttpTransport, ServerError, ServerUnavailable, Stopped
+from .http_wire import (
+    as_int,
+    defused_text,
+    guess_architecture,
+    guess_quantization,
+    hold_back_blanks,
+    parse_event,
+    stop_reason,
+)
 
 log = logging.getLogger(__name__)
 
@@ -65,17 +72,10 @@ function debounce(fn, wait) {
   };
 }
 '''
+LLAMA_CPP_BATCH = 2048  # llama-server's default -b
 DEFAULT_CHARS_PER_TOKEN = 3.0  # code in common BPE vocabularies is 3-4; lower errs on the safe side
 INFILL_PROBE = {"input_prefix": "def add(a, b):\n    return ", "input_suffix": "\n",
                 "n_predict": 1, "temperature": 0.0, "stream": False}
-
-_ARCHITECTURE_HINTS = (  # model names to GGUF architectures, for servers that do not say
-    ("codegemma", "gemma"), ("gemma", "gemma"), ("qwen", "qwen2"), ("starcoder2", "starcoder2"),
-    ("starcoder", "starcoder"), ("deepseek", "llama"), ("codellama", "llama"),
-    ("llama", "llama"),
-)
-_QUANT = re.compile(r"(?:^|[-_.])((?:I?Q\d(?:_[A-Z0-9]+)*)|BF16|F16|F32)(?=$|[-_.])", re.I)
-
 
 @dataclass(frozen=True)
 class ServerFacts:
@@ -130,11 +130,11 @@ class HttpEngine:
                                         or "total_slots" in props):
             kind = "llama.cpp"
             settings = props.get("default_generation_settings") or {}
-            context = _int(props.get("n_ctx") or (settings.get("n_ctx")
+            context = as_int(props.get("n_ctx") or (settings.get("n_ctx")
                                                   if isinstance(settings, dict) else 0))
-            file_size = _int(meta.get("size"))
+            file_size = as_int(meta.get("size"))
         elif entry.get("owned_by") == "vllm" or "max_model_len" in entry:
-            kind, context = "vllm", _int(entry.get("max_model_len"))
+            kind, context = "vllm", as_int(entry.get("max_model_len"))
         elif isinstance(self._optional_json("GET", "/api/version", None, cancel), dict):
             kind = "ollama"
             shown = self._optional_json("POST", "/api/show", {"model": model}, cancel)
@@ -142,7 +142,7 @@ class HttpEngine:
                 info = shown.get("model_info") or {}
                 details = shown.get("details") or {}
                 architecture = str(info.get("general.architecture", ""))
-                context = _int(info.get(f"{architecture}.context_length"))
+                context = as_int(info.get(f"{architecture}.context_length"))
                 quant = str(details.get("quantization_level", ""))
         elif entry.get("owned_by") == "me":
             kind = "llama-cpp-python"
@@ -150,16 +150,16 @@ class HttpEngine:
         tokenizer = self._find_tokenizer(model, cancel)
         infill, note = self._detect_infill(kind, cancel)
         name = os.path.basename(model.rstrip("/")).removesuffix(".gguf") or model
-        architecture = architecture or _guess_architecture(name)
+        architecture = architecture or guess_architecture(name)
         facts = ServerFacts(kind, model, ids, context, tokenizer, infill, note)
         info = ModelInfo(
             path=t.endpoint.display,
             engine="http",
             architecture=architecture,
             name=name,
-            context_length=_int(meta.get("n_ctx_train")) or context,
+            context_length=as_int(meta.get("n_ctx_train")) or context,
             file_size=file_size,
-            quantization=quant or _guess_quantization(name),
+            quantization=quant or guess_quantization(name),
             metadata={
                 "general.name": name, "server.url": t.endpoint.display, "server.kind": kind,
                 "server.model": model, "server.context": str(context),
@@ -269,14 +269,14 @@ class HttpEngine:
         start = time.monotonic()
         held = ""
         if params.heal and not self._uses_infill(prompt):
-            prompt, held = _hold_back_blanks(prompt)
+            prompt, held = hold_back_blanks(prompt)
         path, body = self._request(prompt, params)
         text, reason, generated, first_ms = "", "length", 0, 0.0
         prompt_tokens, reused = 0, 0
         try:
             with self._transport.stream(path, body, cancel) as reply:
                 for event in reply.events():
-                    piece, finished, usage = _parse_event(event, self._transport.endpoint.display)
+                    piece, finished, usage = parse_event(event, self._transport.endpoint.display)
                     prompt_tokens = usage.get("prompt", prompt_tokens)
                     reused = usage.get("cached", reused)
                     generated = usage.get("generated", generated)
@@ -315,7 +315,7 @@ class HttpEngine:
         if held:
             text = text[len(held):] if text.startswith(held) else text.lstrip(" \t")
         return Generation(
-            text=text, stop_reason=_stop_reason(reason),
+            text=text, stop_reason=stop_reason(reason),
             prompt_tokens=prompt_tokens or self.count_tokens(prompt.text),
             reused_tokens=reused, generated_tokens=generated, first_token_ms=first_ms,
             total_ms=(time.monotonic() - start) * 1000,
@@ -341,7 +341,7 @@ class HttpEngine:
             return "/infill", {**common, "input_prefix": (prompt.field("context") or "") + prefix,
                                "input_suffix": suffix, "n_predict": params.max_tokens,
                                "input_extra": self._extra(prompt.files)}
-        body = {**common, "prompt": _defused_text(prompt, params.stop),
+        body = {**common, "prompt": defused_text(prompt, params.stop),
                 "max_tokens": params.max_tokens, "stream_options": {"include_usage": True}}
         if self.facts.model:
             body["model"] = self.facts.model
@@ -352,7 +352,10 @@ class HttpEngine:
         keeps only the last tokens of an input_extra that does not fit, cutting a file in two
         and its repository header off, so whole files are left out instead, first ones
         first (the nearest are last)."""
-        room = self.facts.context - self._settings.prompt_tokens - 2 * self._settings.max_tokens
+        # llama.cpp keeps for input_extra what the slot's context leaves beside one batch
+        # (2,048 tokens unless the server was started with another -b) and the answer.
+        batch = max(self._settings.prompt_tokens, LLAMA_CPP_BATCH)
+        room = self.facts.context - batch - 2 * self._settings.max_tokens
         if not self.facts.context:
             room = 1 << 30  # the server does not say; it cuts what does not fit
         chunks: list[dict[str, str]] = []
@@ -370,93 +373,12 @@ class HttpEngine:
         if not self._extra_warned:
             self._extra_warned = True
             log.warning("cross-file context left out of /infill: %d file(s) do not fit the"
-                        " %d tokens the server's context (%d per slot) leaves beside"
-                        " hearth.promptTokens and hearth.maxTokens", dropped, max(room, 0),
-                        self.facts.context)
+                        " %d tokens the server's context (%d per slot) leaves beside a batch"
+                        " (hearth.promptTokens or more) and hearth.maxTokens", dropped,
+                        max(room, 0), self.facts.context)
 
     def close(self) -> None:
         """Nothing to release: every request has its own connection, closed when it ends."""
-
-
-def _parse_event(event: dict[str, Any], where: str) -> tuple[str, str, dict[str, int]]:
-    """(text, finish reason or "", usage counts) from an OpenAI or llama.cpp stream event."""
-    error = event.get("error")
-    if error is not None:
-        detail = error.get("message", error) if isinstance(error, dict) else error
-        raise EngineError(f"the inference server at {where} failed mid-reply: {detail}")
-    usage: dict[str, int] = {}
-    counts = event.get("usage")
-    if isinstance(counts, dict):
-        usage["prompt"] = _int(counts.get("prompt_tokens"))
-        usage["generated"] = _int(counts.get("completion_tokens"))
-    timings = event.get("timings")
-    if isinstance(timings, dict) and "cache_n" in timings:
-        usage["cached"] = _int(timings.get("cache_n"))
-    if "tokens_cached" in event:
-        usage["cached"] = _int(event.get("tokens_cached"))
-    if "tokens_evaluated" in event:
-        usage["prompt"] = _int(event.get("tokens_evaluated"))
-    choices = event.get("choices")
-    if isinstance(choices, list):
-        if not choices:
-            return "", "", usage  # the usage-only chunk at the end of an OpenAI stream
-        choice = choices[0] if isinstance(choices[0], dict) else {}
-        text = choice.get("text")
-        finish = choice.get("finish_reason")
-        if not isinstance(text, str):
-            raise EngineError(f"the inference server at {where} sent a completion chunk"
-                              f" without text: {str(event)[:120]}")
-        return text, ("length" if finish == "length" else "eos") if finish else "", usage
-    if "content" in event:  # llama.cpp's native endpoints (/infill, /completion)
-        text = event.get("content")
-        if not isinstance(text, str):
-            raise EngineError(f"the inference server at {where} sent content that is not text")
-        finished = ""
-        if event.get("stop"):
-            finished = {"word": "stop", "limit": "length"}.get(str(event.get("stop_type")), "eos")
-        return text, finished, usage
-    raise EngineError(f"the inference server at {where} sent an event hearth does not"
-                      f" understand: {str(event)[:120]}")
-
-
-def _hold_back_blanks(prompt: Prompt) -> tuple[Prompt, str]:
-    """Token healing as far as a server allows: a prompt that ends in spaces ("return ") ends
-    inside a token for most vocabularies, which derails small models; the spaces are left out
-    of the prompt and expected at the start of the answer instead."""
-    if not prompt.parts:
-        return prompt, ""
-    last, markup = prompt.parts[-1]
-    kept = last.rstrip(" \t")
-    if markup or kept == last or (not kept and len(prompt.parts) == 1):
-        return prompt, ""
-    parts = prompt.parts[:-1] + (((kept, False),) if kept else ())
-    return Prompt(parts, prompt.fields), last[len(kept):]
-
-
-def _defused_text(prompt: Prompt, stops: tuple[str, ...]) -> str:
-    """The prompt as one string, with the template's control-token spellings broken up inside
-    document text: servers parse special tokens anywhere in a prompt string, and a file that
-    contains ``<|fim_prefix|>`` must not steer the model."""
-    markers = {text for text, markup in prompt.parts if markup and _looks_special(text)}
-    markers |= {stop for stop in stops if _looks_special(stop)}
-    out: list[str] = []
-    for text, markup in prompt.parts:
-        if not markup:
-            for marker in markers:
-                if marker in text:
-                    text = text.replace(marker, marker[0] + "\u200b" + marker[1:])
-        out.append(text)
-    return "".join(out)
-
-
-def _looks_special(text: str) -> bool:
-    stripped = text.strip()
-    return len(stripped) > 2 and stripped[0] in "<[" and stripped[-1] in ">]"
-
-
-def _stop_reason(reason: str) -> StopReason:
-    known: tuple[StopReason, ...] = ("eos", "stop", "length", "deadline", "cancelled", "context")
-    return next((r for r in known if r == reason), "eos")
 
 
 def _token(env_name: str) -> str:
@@ -467,20 +389,3 @@ def _token(env_name: str) -> str:
         raise EngineError(f"hearth.apiKeyEnv names {env_name}, but that environment variable is"
                           " not set for the language server")
     return value
-
-
-def _guess_architecture(name: str) -> str:
-    lowered = name.lower()
-    return next((arch for hint, arch in _ARCHITECTURE_HINTS if hint in lowered), "")
-
-
-def _guess_quantization(name: str) -> str:
-    found = _QUANT.findall(name)
-    return found[-1].upper() if found else ""
-
-
-def _int(value: Any) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return 0

@@ -7,12 +7,12 @@ import pytest
 from lsp_server.config import Settings, merge
 from lsp_server.engines.base import CancelToken, EngineError, Prompt
 from lsp_server.engines.http_transport import Endpoint, _error_detail
-from lsp_server.engines.openai_http import (
-    _defused_text,
-    _guess_architecture,
-    _guess_quantization,
-    _hold_back_blanks,
-    _parse_event,
+from lsp_server.engines.http_wire import (
+    defused_text,
+    guess_architecture,
+    guess_quantization,
+    hold_back_blanks,
+    parse_event,
 )
 
 
@@ -56,36 +56,36 @@ def test_error_bodies_of_common_servers() -> None:
 def test_control_token_spellings_in_document_text_are_defused() -> None:
     prompt = Prompt((("<|fim_prefix|>", True), ('s = "<|fim_suffix|> and <|endoftext|>"', False),
                      ("<|fim_suffix|>", True), ("", False), ("<|fim_middle|>", True)))
-    text = _defused_text(prompt, ("<|endoftext|>",))
+    text = defused_text(prompt, ("<|endoftext|>",))
     assert text.startswith("<|fim_prefix|>") and text.endswith("<|fim_suffix|><|fim_middle|>")
     assert 's = "<\u200b|fim_suffix|> and <\u200b|endoftext|>"' in text
     plain = Prompt.plain("x = '<|fim_suffix|>'")
-    assert _defused_text(plain, ()) == plain.text  # nothing to defuse without markup
+    assert defused_text(plain, ()) == plain.text  # nothing to defuse without markup
 
 
 def test_names_tell_architecture_and_quantisation() -> None:
-    assert _guess_architecture("qwen2.5-coder-7b-instruct-q4_k_m") == "qwen2"
-    assert _guess_architecture("codegemma-2b") == "gemma"
-    assert _guess_architecture("starcoder2-3b") == "starcoder2"
-    assert _guess_architecture("mystery-model") == ""
-    assert _guess_quantization("qwen2.5-coder-1.5b-q8_0") == "Q8_0"
-    assert _guess_quantization("deepseek-coder-6.7b-base.Q4_K_M") == "Q4_K_M"
-    assert _guess_quantization("model-f16") == "F16"
-    assert _guess_quantization("team-coder") == ""
+    assert guess_architecture("qwen2.5-coder-7b-instruct-q4_k_m") == "qwen2"
+    assert guess_architecture("codegemma-2b") == "gemma"
+    assert guess_architecture("starcoder2-3b") == "starcoder2"
+    assert guess_architecture("mystery-model") == ""
+    assert guess_quantization("qwen2.5-coder-1.5b-q8_0") == "Q8_0"
+    assert guess_quantization("deepseek-coder-6.7b-base.Q4_K_M") == "Q4_K_M"
+    assert guess_quantization("model-f16") == "F16"
+    assert guess_quantization("team-coder") == ""
 
 
 def test_stream_events_of_both_dialects() -> None:
-    assert _parse_event({"choices": [{"text": "ab", "finish_reason": None}]}, "s") == \
+    assert parse_event({"choices": [{"text": "ab", "finish_reason": None}]}, "s") == \
         ("ab", "", {})
-    assert _parse_event({"choices": [{"text": "", "finish_reason": "length"}]}, "s")[1] == \
+    assert parse_event({"choices": [{"text": "", "finish_reason": "length"}]}, "s")[1] == \
         "length"
-    assert _parse_event({"choices": [], "usage": {"prompt_tokens": 7,
+    assert parse_event({"choices": [], "usage": {"prompt_tokens": 7,
                                                   "completion_tokens": 3}}, "s") == \
         ("", "", {"prompt": 7, "generated": 3})
-    assert _parse_event({"content": "x", "stop": True, "stop_type": "word"}, "s")[:2] == \
+    assert parse_event({"content": "x", "stop": True, "stop_type": "word"}, "s")[:2] == \
         ("x", "stop")
     with pytest.raises(EngineError, match="failed mid-reply: boom"):
-        _parse_event({"error": {"message": "boom"}}, "s")
+        parse_event({"error": {"message": "boom"}}, "s")
 
 
 def test_linked_deadline_token() -> None:
@@ -100,8 +100,8 @@ def test_linked_deadline_token() -> None:
 
 def test_trailing_blanks_are_held_back_for_healing() -> None:
     prompt = Prompt((("# a.py\n", False), ("def f():\n    return  ", False)))
-    healed, held = _hold_back_blanks(prompt)
+    healed, held = hold_back_blanks(prompt)
     assert held == "  " and healed.text == "# a.py\ndef f():\n    return"
-    assert _hold_back_blanks(Prompt.plain("x = 1\n")) == (Prompt.plain("x = 1\n"), "")
+    assert hold_back_blanks(Prompt.plain("x = 1\n")) == (Prompt.plain("x = 1\n"), "")
     markup_last = Prompt((("x ", False), ("<|fim_middle|>", True)))
-    assert _hold_back_blanks(markup_last) == (markup_last, "")
+    assert hold_back_blanks(markup_last) == (markup_last, "")
