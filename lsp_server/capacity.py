@@ -233,6 +233,7 @@ def simulate(settings: Settings, editors: int, seconds: float) -> LoadPoint:
     for thread in threads:
         thread.join(seconds + 60)
     elapsed = time.monotonic() - start
+    time.sleep(0.3)  # llama.cpp adds a slot's tokens to /metrics once the slot is idle again
     after = server_counters(settings)
     for person in people:
         person.close()
