@@ -162,7 +162,9 @@ class Hearth implements vscode.Disposable {
       return;
     }
     const settings = this.settings();
-    if (needsRestart(this.startSettings, settings.hearth)) {
+    const removed = needsRestart(this.startSettings, settings.hearth);
+    if (removed.length) {
+      this.log.info(`restarting the server: back to the default of ${removed.map((key) => `${SECTION}.${key}`).join(", ")}`);
       await this.restart();
       return;
     }
