@@ -112,7 +112,7 @@ def _column(rows: list[dict[str, Any]], key: str) -> list[float]:
 
 
 def report(results: list[dict[str, Any]], threads: int) -> str:
-    lines = [f"Last keystroke → ghost text drawn (embedded model unless --model; threads={threads})",
+    lines = [f"Last keystroke → ghost text drawn (threads={threads})",
              "", "| editor | samples | p50 | p90 | debounce p50 | request p50 | drawing p50 |",
              "|---|---|---|---|---|---|---|"]
     for result in results:
