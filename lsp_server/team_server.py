@@ -44,7 +44,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help=f"tokens of context per slot (default {CONTEXT_PER_SLOT}, less if"
                              " memory is short)")
     parser.add_argument("--threads", type=int,
-                        help="CPU threads for llama-server (default: every usable core)")
+                        help="CPU threads for llama-server (default: one fewer than the usable"
+                             " cores, at most 8)")
     parser.add_argument("--api-key-env", default="",
                         help="name of the environment variable holding the key editors send")
     parser.add_argument("--server-binary", default="",
@@ -127,7 +128,7 @@ def make_plan(args: argparse.Namespace) -> Plan:
             raise TeamServerError(f"{flag} must be at least 1, got {value}")
     if not 0 <= args.port <= 65535:
         raise TeamServerError(f"--port must be 0..65535, got {args.port}")
-    threads = args.threads or usable_cores()
+    threads = args.threads or server_threads()
     context, most = max_slots(model, args.context)
     if args.slots:
         return Plan(binary, model, args.slots, context, threads, api_key, "given")
@@ -147,7 +148,7 @@ def measure_levels(binary: Path, model: Path, context: int, threads: int, most: 
 
     levels = [n for n in LEVELS if n <= most] or [1]
     with LlamaServerProcess(binary, model, slots=most, context=most * context,
-                            threads=threads or usable_cores(), batch=BATCH,
+                            threads=threads or server_threads(), batch=BATCH,
                             metrics=True) as probe:
         return sweep(client_settings(probe.url), levels, seconds, stop_when_over=True)
 
@@ -229,3 +230,12 @@ def usable_cores() -> int:
     if hasattr(os, "sched_getaffinity"):
         return max(1, len(os.sched_getaffinity(0)))
     return max(1, os.cpu_count() or 1)
+
+
+def server_threads() -> int:
+    """hearth's own rule for llama.cpp: one core fewer than usable. On every core its threads
+    spin-wait for each other, and anything else running (the HTTP threads, the OS, a build)
+    makes generation collapse: measured here, ten times slower on 2 of 2 busy cores than on 1."""
+    from .config import default_threads
+
+    return default_threads()

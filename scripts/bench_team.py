@@ -32,7 +32,7 @@ from lsp_server.capacity import (
 from lsp_server.doctor.machine import cpu_name_and_cores
 from lsp_server.llama_server import LlamaServerProcess, find_binary
 from lsp_server.models import embedded_model_path
-from lsp_server.team_server import BATCH, CONTEXT_PER_SLOT, usable_cores
+from lsp_server.team_server import BATCH, CONTEXT_PER_SLOT, server_threads, usable_cores
 
 
 def row(point: LoadPoint) -> str:
@@ -46,8 +46,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=30.0, help="typing time per N")
     parser.add_argument("--levels", default=",".join(map(str, LEVELS)))
-    parser.add_argument("--threads", type=int, default=usable_cores(),
-                        help="llama-server's threads (default: every usable core)")
+    parser.add_argument("--threads", type=int, default=server_threads(),
+                        help="llama-server's threads (default: the team server's, one fewer"
+                             " than the usable cores)")
     parser.add_argument("--model", default="", help="GGUF file (default: the embedded model)")
     parser.add_argument("--json", type=Path, help="also write the points here")
     args = parser.parse_args()
