@@ -263,6 +263,22 @@ def sweep(settings: Settings, levels: Sequence[int] = LEVELS, seconds: float = 3
     return points
 
 
+def raw_speed(url: str) -> tuple[float, float]:
+    """The server alone, one request at a time (llama.cpp's /completion and its own timings):
+    prompt tokens/s for a file's first request, generated tokens/s for the next."""
+    prompt = OPENED.format(name="speed", title="Speed")
+    rates = []
+    for n, key in ((1, "prompt_per_second"), (32, "predicted_per_second")):
+        body = json.dumps({"prompt": prompt, "n_predict": n, "temperature": 0.0,
+                           "cache_prompt": True}).encode()
+        request = urllib.request.Request(url.rstrip("/") + "/completion", body,
+                                         {"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=120) as reply:
+            timings = json.loads(reply.read()).get("timings", {})
+        rates.append(float(timings.get(key, 0.0)))
+    return rates[0], rates[1]
+
+
 def developers_served(points: Sequence[LoadPoint]) -> int:
     """The largest number of developers typing at once whose p95 stays within the budget."""
     return max((p.editors for p in points if p.within_budget), default=0)

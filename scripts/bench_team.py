@@ -27,6 +27,7 @@ from lsp_server.capacity import (
     LoadPoint,
     client_settings,
     developers_served,
+    raw_speed,
     sweep,
 )
 from lsp_server.doctor.machine import cpu_name_and_cores
@@ -69,6 +70,9 @@ def main() -> int:
     print("|---|---|---|---|---|---|---|---|---|---|", flush=True)
     with LlamaServerProcess(binary, model, slots=slots, context=slots * CONTEXT_PER_SLOT,
                             threads=args.threads, batch=BATCH, metrics=True) as server:
+        prompt_rate, generate_rate = raw_speed(server.url)
+        print(f"| (the server alone, one request) | | | | | | | {prompt_rate:.0f} |"
+              f" {generate_rate:.1f} | |", flush=True)
         points = sweep(client_settings(server.url), levels, args.seconds,
                        report=lambda p: print(row(p), flush=True))
     served = developers_served(points)
