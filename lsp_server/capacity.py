@@ -268,9 +268,10 @@ def raw_speed(url: str) -> tuple[float, float]:
     prompt tokens/s for a file's first request, generated tokens/s for the next."""
     prompt = OPENED.format(name="speed", title="Speed")
     rates = []
-    for n, key in ((1, "prompt_per_second"), (32, "predicted_per_second")):
-        body = json.dumps({"prompt": prompt, "n_predict": n, "temperature": 0.0,
-                           "cache_prompt": True}).encode()
+    for text, n, key in ((prompt, 1, "prompt_per_second"),
+                         (prompt + "\n\ndef parse_", 32, "predicted_per_second")):
+        body = json.dumps({"prompt": text, "n_predict": n, "temperature": 0.0,
+                           "ignore_eos": True, "cache_prompt": True}).encode()
         request = urllib.request.Request(url.rstrip("/") + "/completion", body,
                                          {"Content-Type": "application/json"})
         with urllib.request.urlopen(request, timeout=120) as reply:
