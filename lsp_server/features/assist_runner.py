@@ -23,6 +23,7 @@ from ..prompts import PromptError
 from ..server import HearthServer
 from ..worker import Priority
 
+UINTEGER_MAX = 2**31 - 1
 _assistants: dict[int, tuple[Any, Any, Assistant]] = {}  # id(server) → (engine, settings, ...)
 
 
@@ -137,8 +138,9 @@ def parse_range(value: Any) -> types.Range:
         numbers = [start["line"], start["character"], end["line"], end["character"]]
     except (KeyError, TypeError) as exc:
         raise JsonRpcInvalidParams(f"not a range: {value!r}") from exc
-    if not all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in numbers):
-        raise JsonRpcInvalidParams(f"not a range: {value!r}")
+    if not all(isinstance(n, int) and not isinstance(n, bool) and 0 <= n <= UINTEGER_MAX
+               for n in numbers):  # LSP positions are uintegers
+        raise JsonRpcInvalidParams(f"not a range: {value!r}"[:300])
     return types.Range(start=types.Position(line=numbers[0], character=numbers[1]),
                        end=types.Position(line=numbers[2], character=numbers[3]))
 
