@@ -10,7 +10,7 @@ instead bounds the body size and always finds the next header again:
 - bytes that are not a header are skipped up to the next ``Content-Length`` line, wherever it
   starts (reported as :class:`Rejected` with no id to answer);
 - a body above the limit is never held: it is skipped as it streams past, and the request is
-  answered with an error when its id is in the first bytes;
+  answered with an error when its id is in the first 64 KB;
 - a body cut short by the next header ends there. A ``Content-Length`` line followed by a line
   break cannot occur inside valid JSON (raw line breaks are not allowed in JSON strings), so
   seeing one means the declared length was wrong; the bytes before it are used if they are a
@@ -60,6 +60,24 @@ PARSE_ERROR, INVALID_REQUEST = -32700, -32600
 Event = Message | Rejected
 
 
+class _Skip:
+    """An oversized body being skipped: its first bytes are kept to find the request's id."""
+
+    def __init__(self, size: str) -> None:
+        self.size = size
+        self.head = bytearray()
+        self.reported = False
+
+    def take(self, data: bytes | bytearray) -> None:
+        room = _ID_SCAN - len(self.head)
+        if room > 0:
+            self.head += data[:room]
+
+    @property
+    def full(self) -> bool:
+        return len(self.head) >= _ID_SCAN
+
+
 class FrameReader:
     """Feed it bytes as they arrive; it returns the complete messages and rejections so far."""
 
@@ -68,7 +86,7 @@ class FrameReader:
         self._buf = bytearray()
         self._length = -1  # the current body's declared length, or -1 while seeking a header
         self._scanned = 0  # body bytes already searched for a following header
-        self._skipping = False  # discarding an oversized body: not garbage, already reported
+        self._skip: _Skip | None = None
         self._garbage = 0
 
     def feed(self, data: bytes) -> list[Event]:
@@ -81,12 +99,15 @@ class FrameReader:
 
     @property
     def waiting(self) -> bool:
-        """Inside a body that has not all arrived."""
-        return self._length >= 0
+        """Inside a body that has not all arrived (or an oversized one not yet reported)."""
+        return self._length >= 0 or (self._skip is not None and not self._skip.reported)
 
     def idle(self) -> list[Event]:
-        """No bytes came for a while. A body still short of its declared length is used if it is
-        already a complete JSON value (the Content-Length was too large and the client waits)."""
+        """No bytes came for a while. An oversized body is reported with what came of it; a
+        body still short of its declared length is used if it is already a complete JSON
+        value (the Content-Length was too large and the client is waiting)."""
+        if self._skip is not None and not self._skip.reported:
+            return [self._report_skip(self._buf)]
         last = _last_byte(self._buf)
         if self._length < 0 or not last or last not in b"}]":
             return []
@@ -103,6 +124,8 @@ class FrameReader:
         or None when more bytes are needed."""
         buf = self._buf
         found = _LENGTH_LINE.search(buf)
+        if self._skip is not None:
+            return self._skip_to(found.start() if found else max(0, len(buf) - _TAIL), found)
         if found is None:
             self._trim()
             return None
@@ -129,59 +152,77 @@ class FrameReader:
         del buf[:pos]
         length = int(digits) if len(digits) <= 18 else None
         if length is None or length > self.max_message:
-            return self._oversized(digits)
-        self._length, self._scanned = length, 0
+            size = f"{length / MB:,.0f} MB" if length is not None else f"{len(digits)} digits"
+            self._skip = _Skip(size)
+        else:
+            self._length, self._scanned = length, 0
         return skipped or True
+
+    def _skip_to(self, end: int, header: re.Match[bytes] | None) -> Event | bool | None:
+        """Discard an oversized body up to ``end`` (the next header, if ``header``)."""
+        skip = self._skip
+        assert skip is not None
+        skip.take(self._buf[:end])
+        del self._buf[:end]
+        if header is not None:
+            self._skip = None
+            return True if skip.reported else self._report(skip, b"")
+        if skip.full and not skip.reported:
+            return self._report(skip, b"")
+        return None
+
+    def _report_skip(self, more: bytes | bytearray) -> Event:
+        assert self._skip is not None
+        return self._report(self._skip, more)
+
+    def _report(self, skip: _Skip, more: bytes | bytearray) -> Event:
+        skip.reported = True
+        return Rejected(INVALID_REQUEST, f"a message of {skip.size} is larger than the limit of"
+                        f" {_megabytes(self.max_message)} (HEARTH_MAX_MESSAGE_MB); skipped",
+                        request_id(bytes(skip.head + more)))
 
     def _next_body(self) -> Event | None:
         buf, length = self._buf, self._length
         cut = _following_header(buf, max(0, self._scanned - 1), min(len(buf), length))
-        if cut is not None:
-            return self._cut_short(cut)
-        if len(buf) < length:
+        if cut is None and len(buf) < length:
             self._scanned = len(buf)
             return None
-        body = bytes(buf[:length])
-        del buf[:length]
+        end = length if cut is None else cut  # cut: the next header came before the length
+        body = bytes(buf[:end])
+        del buf[:end]
         self._length = -1
+        return self._decode(body, cut is not None)
+
+    def _decode(self, body: bytes, cut_short: bool) -> Event:
         try:
             return Message(json.loads(body))
         except (ValueError, RecursionError):
-            return Rejected(PARSE_ERROR, "a message that is not valid JSON", request_id(body))
-
-    def _cut_short(self, cut: int) -> Event:
-        """The body ends at ``cut``, where the next header starts."""
-        body = bytes(self._buf[:cut])
-        del self._buf[:cut]
-        self._length = -1
+            pass
+        # A complete value and then a few bytes (garbage, or the start of the next header when
+        # the declared length was too large): the value is the message, the bytes go back.
+        text = body.decode("utf-8", "surrogateescape")
         try:
-            return Message(json.loads(body))
+            value, end = json.JSONDecoder().raw_decode(text)
+            text[:end].encode("utf-8")  # the value itself must be valid UTF-8
         except (ValueError, RecursionError):
-            return Rejected(PARSE_ERROR, "a message cut short by the next one (its"
-                            " Content-Length was wrong)", request_id(body))
-
-    def _oversized(self, digits: bytes) -> Event:
-        head = bytes(self._buf[:_ID_SCAN])
-        cut = _following_header(head, 0, len(head))
-        size = f"{int(digits) / MB:,.0f} MB" if len(digits) <= 18 else f"{len(digits)} digits"
-        self._skipping = True
-        return Rejected(INVALID_REQUEST, f"a message of {size} is larger than the limit of "
-                        f"{_megabytes(self.max_message)} (HEARTH_MAX_MESSAGE_MB); skipped",
-                        request_id(head if cut is None else head[:cut]))
+            pass
+        else:
+            self._buf[:0] = text[end:].encode("utf-8", "surrogateescape")
+            return Message(value)
+        cut = _header_cut_at_end(body)  # the same, for a body that is not JSON at all
+        self._buf[:0] = body[cut:]
+        why = "a message cut short by the next one (its Content-Length was wrong)" \
+            if cut_short else "a message that is not valid JSON"
+        return Rejected(PARSE_ERROR, why, request_id(body[:cut]))
 
     def _drop(self, pos: int, why: str) -> Event:
         """A header that turned out malformed: skip to ``pos`` and search on from there."""
         self._garbage += pos
         del self._buf[:pos]
-        self._skipping = False
         return Rejected(PARSE_ERROR, f"{why}: skipped {self._take_garbage()} bytes", None)
 
     def _note_skipped(self, skipped: bytes) -> Event | None:
         """Bytes before a header: nothing to report if they are only other header lines."""
-        if self._skipping:
-            self._skipping = False
-            self._garbage = 0
-            return None
         pos = 0
         while pos < len(skipped) and (
                 line := _OTHER_HEADER.match(skipped, pos) or _BLANK_LINE.match(skipped, pos)):
@@ -201,8 +242,7 @@ class FrameReader:
         extra = len(self._buf) - _TAIL
         if extra > 0:
             del self._buf[:extra]
-            if not self._skipping:
-                self._garbage += extra
+            self._garbage += extra
 
 
 def _following_header(data: bytes | bytearray, start: int, end: int) -> int | None:
@@ -217,6 +257,23 @@ def _following_header(data: bytes | bytearray, start: int, end: int) -> int | No
             return found.start()
         newline = data.find(b"\n", newline + 1, end)
     return None
+
+
+_HEADER_NAME = re.compile(rb"content-", re.IGNORECASE)
+
+
+def _header_cut_at_end(body: bytes) -> int:
+    """Where a header line cut off by the end of ``body`` starts (``len(body)`` if none): the
+    declared length ran into the next frame's header, which must not be lost."""
+    start = max(0, len(body) - _MAX_HEADER_LINE)
+    start = max(start, body.rfind(b"\n", start) + 1)
+    names = [found.start() for found in _HEADER_NAME.finditer(body, start)]
+    if names:
+        return names[-1]
+    for size in range(min(8, len(body)), 0, -1):
+        if body[-size:].lower() == b"content-"[:size]:
+            return len(body) - size
+    return len(body)
 
 
 def _last_byte(data: bytearray) -> bytes:
@@ -235,8 +292,9 @@ _TOKEN = re.compile(rb'"(?:[^"\\]|\\.)*"|"|[{}\[\]:,]')
 
 
 def request_id(data: bytes) -> int | str | None:
-    """The id of a request (a top-level ``"id"`` with a top-level ``"method"``) in the first
-    bytes of a body that is not valid JSON, so the client can still be answered."""
+    """The id of a request (a top-level ``"id"`` next to a top-level ``"method"``; without
+    one it would be a response) in the first bytes of a body that is not valid JSON, so the
+    client can still be answered."""
     text = data[:_ID_SCAN]
     depth, key, found_id, has_method = 0, b"", None, False
     for token in _TOKEN.finditer(text):
@@ -247,12 +305,14 @@ def request_id(data: bytes) -> int | str | None:
             depth += 1
         elif lexeme in (b"}", b"]"):
             depth -= 1
+            if depth <= 0:
+                break  # the end of the top-level value: what follows is another matter
         elif lexeme == b":" and depth == 1 and key in (b'"id"', b'"method"'):
             value = _value_at(text, token.end())
             if key == b'"id"' and isinstance(value, int | str) and not isinstance(value, bool):
                 found_id = value
-            elif key == b'"method"' and isinstance(value, str):
-                has_method = True
+            elif key == b'"method"':
+                has_method = True  # a request (of any method: a wrong one is answered too)
         key = lexeme if lexeme.startswith(b'"') else b""
     return found_id if has_method else None
 
@@ -260,7 +320,7 @@ def request_id(data: bytes) -> int | str | None:
 def _value_at(text: bytes, pos: int) -> Any:
     try:
         piece = text[pos:pos + 1024].decode("utf-8", "ignore").lstrip()
-        value, _ = json.JSONDecoder().raw_decode(piece)
+        value, end = json.JSONDecoder().raw_decode(piece)
     except (ValueError, UnicodeDecodeError):
         return None
-    return value
+    return value if end < len(piece) else None  # a number cut by the end may be cut short

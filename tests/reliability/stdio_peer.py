@@ -25,6 +25,7 @@ class StdioPeer:
             stderr=None if os.environ.get("HEARTH_PEER_STDERR") else subprocess.DEVNULL)
         self._responses: dict[Any, dict[str, Any]] = {}
         self.answered: Counter[Any] = Counter()  # every reply's id, kept for counting
+        self.repeated: list[dict[str, Any]] = []  # a second reply to the same id
         self._arrived = threading.Condition()
         self.notifications: queue.Queue[dict[str, Any]] = queue.Queue()
         self._next_id = 0
@@ -108,6 +109,8 @@ class StdioPeer:
                     key = key if isinstance(key, int | str) else repr(key)
                     self._responses[key] = message
                     self.answered[key] += 1
+                    if self.answered[key] > 1:
+                        self.repeated.append(message)
                     self._arrived.notify_all()
             elif "id" in message:  # a request from the server: accept it
                 self.send({"jsonrpc": "2.0", "id": message["id"], "result": None})

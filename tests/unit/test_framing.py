@@ -56,14 +56,34 @@ def test_other_headers_are_not_garbage() -> None:
 
 def test_oversized_body_is_skipped_without_being_held() -> None:
     reader = FrameReader(1000)
-    body = json.dumps({"jsonrpc": "2.0", "id": 5, "method": "m", "params": "x" * 5000}).encode()
-    events = reader.feed(b"Content-Length: %d\r\n\r\n" % len(body) + body[:2000])
-    assert events == [Rejected(INVALID_REQUEST, events[0].reason, 5)]  # type: ignore[union-attr]
-    assert "limit of 1000 bytes" in events[0].reason  # type: ignore[union-attr]
-    for start in range(2000, len(body), 1000):
-        assert reader.feed(body[start:start + 1000]) == []
-        assert len(reader._buf) <= 5000  # only a tail is kept while skipping
+    body = json.dumps({"jsonrpc": "2.0", "id": 5, "method": "m",
+                       "params": "x" * 500_000}).encode()
+    events = reader.feed(b"Content-Length: %d\r\n\r\n" % len(body))
+    for start in range(0, len(body), 1000):
+        events += reader.feed(body[start:start + 1000])
+        assert len(reader._buf) <= 5000  # only a tail (and the first 64 KB) is kept
+    assert len(events) == 1 and isinstance(events[0], Rejected)
+    assert (events[0].code, events[0].request_id) == (INVALID_REQUEST, 5)
+    assert "limit of 1000 bytes" in events[0].reason
     assert reader.feed(frame({"id": 6})) == [Message({"id": 6})]
+
+
+def test_oversized_body_is_reported_when_the_stream_goes_quiet() -> None:
+    reader = FrameReader(1000)
+    assert reader.feed(b"Content-Length: 2000000000\r\n\r\n"
+                       b'{"jsonrpc": "2.0", "id": "a", "method": "m"}') == []
+    assert reader.waiting
+    events = reader.idle()
+    assert len(events) == 1 and isinstance(events[0], Rejected)
+    assert events[0].request_id == "a" and "1,907 MB" in events[0].reason
+    assert reader.feed(frame({"id": 6})) == [Message({"id": 6})]
+
+
+def test_declared_length_a_little_too_long() -> None:
+    """The body takes the first bytes of the next header: they are given back."""
+    body = json.dumps({"id": 1}).encode()
+    events = read(b"Content-Length: %d\r\n\r\n" % (len(body) + 5) + body + frame({"id": 2}))
+    assert events == [Message({"id": 1}), Message({"id": 2})]
 
 
 def test_content_length_too_large_for_any_integer() -> None:
@@ -83,6 +103,12 @@ def test_body_longer_than_declared() -> None:
     events = read(b"Content-Length: %d\r\n\r\n" % (len(body) - 8) + body + frame({"id": 4}))
     assert messages(events) == [{"id": 4}]
     assert [e.request_id for e in events if isinstance(e, Rejected)] == [3, None]
+
+
+def test_declared_length_too_long_for_a_body_that_is_not_json() -> None:
+    for extra in range(1, 30):
+        events = read(b"Content-Length: %d\r\n\r\nabcd" % (4 + extra) + frame({"id": 2}))
+        assert messages(events) == [{"id": 2}], extra
 
 
 def test_a_complete_body_is_used_when_the_stream_goes_quiet() -> None:
@@ -114,6 +140,7 @@ def test_request_id_is_read_from_the_top_level_only() -> None:
     assert request_id(b'{"params": {"id": 3, "method": "m"}, "x": ') is None
     assert request_id(b'{"id": 3, "result": ') is None  # a response: nothing to answer
     assert request_id(b'{"id": true, "method": "m"') is None
+    assert request_id(b'{"method": "m", "id": 91') is None  # maybe 912, cut short
     assert request_id(b'{"method": "m", "text": "unterminated, "id": 4') is None
 
 
