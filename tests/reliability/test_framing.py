@@ -5,6 +5,11 @@ with an error whenever its id can still be read)."""
 from __future__ import annotations
 
 import json
+import os
+import socket
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -143,3 +148,48 @@ def test_oversized_message_is_skipped_and_reported(tmp_path: Path, tiny_model: P
         server.wait_notification("window/logMessage", "1 MB", timeout=5)
     finally:
         server.close()
+
+
+def test_tcp_uses_the_same_reader(tmp_path: Path) -> None:
+    """``serve --tcp``: garbage first, then the lifecycle, then exit code 0."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen(
+        [sys.executable, "-m", "lsp_server", "serve", "--tcp", f"127.0.0.1:{port}"],
+        env=dict(os.environ, XDG_CONFIG_HOME=str(tmp_path)), stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL)
+    try:
+        end = time.monotonic() + 20
+        while True:
+            try:
+                connection = socket.create_connection(("127.0.0.1", port), timeout=10)
+                break
+            except OSError:
+                assert time.monotonic() < end and server.poll() is None, "no TCP listener"
+                time.sleep(0.1)
+        with connection:
+            stream = connection.makefile("rb")
+
+            def ask(method: str, msg_id: int, params: Any) -> dict[str, Any]:
+                body = json.dumps({"jsonrpc": "2.0", "id": msg_id, "method": method,
+                                   "params": params}).encode()
+                connection.sendall(b"\x00\xffGARBAGE" + frame(body, b"content-length:%d\n\n"))
+                while True:
+                    length = int(stream.readline().split(b":")[1])
+                    while stream.readline().strip():
+                        pass
+                    reply: dict[str, Any] = json.loads(stream.read(length))
+                    if reply.get("id") == msg_id:
+                        return reply
+
+            assert ask("shutdown", 1, None)["error"]["code"] == -32002
+            assert "result" in ask("initialize", 2, {"processId": None, "rootUri": None,
+                                                     "capabilities": {}})
+            assert ask("shutdown", 3, None)["result"] is None
+            connection.sendall(frame(b'{"jsonrpc": "2.0", "method": "exit"}'))
+            assert server.wait(10) == 0
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait()
