@@ -27,6 +27,15 @@ def peer(tmp_path: Path, tiny_model: Path) -> Iterator[StdioPeer]:
     server.close()
 
 
+@pytest.fixture(scope="module")
+def shared(tmp_path_factory: pytest.TempPathFactory, tiny_model: Path) -> Iterator[StdioPeer]:
+    """One server for the inputs that must simply work (no reproduction of a failure)."""
+    server = StdioPeer(tmp_path_factory.mktemp("home"))
+    server.initialize({"modelPath": str(tiny_model), "maxTokens": 4})
+    yield server
+    server.close()
+
+
 def status_request(msg_id: str) -> bytes:
     return json.dumps({"jsonrpc": "2.0", "id": msg_id, "method": "workspace/executeCommand",
                        "params": {"command": "hearth.status", "arguments": []}}).encode()
@@ -113,10 +122,10 @@ def test_body_shorter_than_its_content_length(peer: StdioPeer) -> None:
     b"Content-Length: %d\r\nContent-Type: application/vscode-jsonrpc; charset=utf8\r\n\r\n",
     b"Content-Length: %d\r\nX-Unknown: ignored\r\n\r\n",
 ], ids=["lowercase", "tabs-and-spaces", "bare-newlines", "type-first", "type-after", "unknown"])
-def test_lenient_headers(peer: StdioPeer, header: bytes) -> None:
-    msg_id = peer.new_id()
-    peer.send_raw(frame(status_request(msg_id), header))
-    assert "result" in peer.wait_response(msg_id, 5)
+def test_lenient_headers(shared: StdioPeer, header: bytes) -> None:
+    msg_id = shared.new_id()
+    shared.send_raw(frame(status_request(msg_id), header))
+    assert "result" in shared.wait_response(msg_id, 5)
 
 
 def test_broken_json_with_a_readable_id_gets_a_parse_error(peer: StdioPeer) -> None:
