@@ -20,6 +20,7 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 from pytest_lsp import ClientServerConfig, LanguageClient
 
+from lsp_server.index import DOCUMENT_DELAY_S
 from tests.conftest import ROOT, server_env
 from tests.e2e.conftest import inline_params, open_doc, start, status, wait_for_model
 from tests.tiny_gguf import write_tiny_gguf
@@ -27,6 +28,7 @@ from tests.tiny_gguf import write_tiny_gguf
 GUARD_LOG = Path(f"/tmp/hearth-exec-guard-{__import__('os').getpid()}.jsonl")
 TRACE = Path(f"/tmp/hearth-prompts-{__import__('os').getpid()}.txt")
 MARKER = Path(f"/tmp/hearth-pwned-{__import__('os').getpid()}")
+DOCUMENT_PAUSE_S = DOCUMENT_DELAY_S + 0.2  # an edited document is indexed after this pause
 
 SSTI = (
     "{{ cycler.__init__.__globals__.os.system('touch " + str(MARKER) + "') }}"
@@ -193,3 +195,159 @@ async def test_secrets_never_reach_the_engine(guarded: LanguageClient, tiny_mode
     assert any("def connect" in p for p in given), "the engine saw nothing at all"
     leaked = [p for p in given if "SECRET" in p]
     assert not leaked, leaked[:2]
+
+
+async def wait_index(client: LanguageClient, until: Any = lambda index: True,
+                     timeout: float = 30) -> dict[str, Any]:
+    """The index status once nothing is pending and ``until(index)`` holds."""
+    end = asyncio.get_running_loop().time() + timeout
+    current: dict[str, Any] = {}
+    while asyncio.get_running_loop().time() < end:
+        current = (await status(client))["index"]
+        if not current["pending"] and current["scanMs"] is not None and until(current):
+            return current
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"the index never settled as expected: {current}")
+
+
+async def asked_everything(client: LanguageClient, uri: str, line: int, character: int) -> None:
+    """A completion, an explanation and every fix at one place (whatever they answer)."""
+    await client.text_document_inline_completion_async(inline_params(uri, line, character,
+                                                                      invoked=True))
+    await explain(client, uri, line)
+    for action in await fix_actions(client, uri, line):
+        await client.code_action_resolve_async(action)
+
+
+async def refused(client: LanguageClient, uri: str) -> None:
+    """A document hearth must never give the model: no suggestion, no explanation, no fix."""
+    assert await client.text_document_inline_completion_async(
+        inline_params(uri, 0, 3, invoked=True)) is None
+    with pytest.raises(JsonRpcException, match="secrets deny list"):
+        await explain(client, uri, 0)
+    assert await fix_actions(client, uri, 0) == []
+
+
+async def test_symlinks_never_carry_a_secret_to_the_engine(
+        guarded: LanguageClient, tiny_model: Path, tmp_path: Path) -> None:
+    """A link in the workspace to a deny-listed file, to a file outside the workspace or to a
+    folder outside it: not indexed at the scan, not when the watcher sees it appear, not when
+    the editor opens it, and never quoted in another file's prompt."""
+    root, elsewhere = tmp_path / "service", tmp_path / "elsewhere"
+    (root / "config").mkdir(parents=True)
+    elsewhere.mkdir()
+    credentials = ('def db_password():\n    """Returns SECRET-LINKED-CREDENTIAL."""\n'
+                   '    return "SECRET-LINKED-CREDENTIAL"\n')
+    (root / "config" / "credentials.py").write_text(credentials, encoding="utf-8")
+    outside = ('def api_token():\n    """Returns SECRET-OUTSIDE-TOKEN."""\n'
+               '    return "SECRET-OUTSIDE-TOKEN"\n')
+    (elsewhere / "tokens.py").write_text(outside, encoding="utf-8")
+    (root / "dbhelpers.py").symlink_to(Path("config") / "credentials.py")
+    (root / "tokens.py").symlink_to(elsewhere / "tokens.py")
+    (root / "shared").symlink_to(elsewhere, target_is_directory=True)
+    app = ("from dbhelpers import db_password\nfrom tokens import api_token\n"
+           "from shared.tokens import api_token as shared_token\n\n\n"
+           "def connect():\n    password = db_password()\n    token = api_token()\n"
+           "    other = shared_token()\n    return ")
+    (root / "app.py").write_text(app, encoding="utf-8")
+    await start(guarded, "neovim-0.12", {"modelPath": str(tiny_model), "maxTokens": 8},
+                root=root)
+    assert (await wait_index(guarded))["files"] == 1  # app.py only
+
+    # Links made while the server runs (the watcher's path), then a plain file to know when
+    # the watcher's batch has been indexed.
+    (root / "late_link.py").symlink_to(root / "config" / "credentials.py")
+    (root / "late_outside.py").symlink_to(elsewhere / "tokens.py")
+    (root / "Late.py").symlink_to(elsewhere / "tokens.py")
+    (root / "marker.py").write_text("def marker_function():\n    pass\n", encoding="utf-8")
+    assert (await wait_index(guarded, lambda index: index["files"] >= 2))["files"] == 2
+
+    # The links opened in the editor (a didOpen through the link's URI).
+    for name, text in (("dbhelpers.py", credentials), ("late_link.py", credentials)):
+        uri = open_doc(guarded, root / name, text)
+        await refused(guarded, uri)
+    for name in ("tokens.py", "late_outside.py", "shared/tokens.py"):
+        open_doc(guarded, root / name, outside)  # lends nothing to other files' prompts
+    assert (await wait_index(guarded))["files"] == 2
+
+    uri = open_doc(guarded, root / "app.py", app)
+    await asked_everything(guarded, uri, 9, 11)
+    given = prompts()
+    assert any("def connect" in p for p in given), "the engine saw nothing at all"
+    leaked = [p for p in given if "SECRET" in p]
+    assert not leaked, leaked[:2]
+
+
+async def test_the_deny_list_ignores_letter_case(guarded: LanguageClient, tiny_model: Path,
+                                                 tmp_path: Path) -> None:
+    root = tmp_path / "service"
+    (root / "deploy").mkdir(parents=True)
+    secrets = {
+        ".ENV": "API_TOKEN=SECRET-UPPER-ENV\n",
+        "deploy/ID_RSA": "-----BEGIN OPENSSH PRIVATE KEY-----\nSECRET-UPPER-RSA\n",
+        "Secrets.JSON": '{"token": "SECRET-MIXED-JSON"}\n',
+        "Credentials.yml": "token: SECRET-MIXED-YML\n",
+        "deploy/server.PEM": "-----BEGIN PRIVATE KEY-----\nSECRET-UPPER-PEM\n",
+        "Secrets.py": 'def service_secret():\n    """SECRET-MIXED-PY"""\n',
+        "Local_Settings.py": 'def local_secret():\n    """SECRET-EXCLUDED-PY"""\n',
+    }
+    for name, text in secrets.items():
+        (root / name).write_text(text, encoding="utf-8")
+    app = ("def connect():\n    token = service_secret()\n    other = local_secret()\n"
+           "    return ")
+    (root / "app.py").write_text(app, encoding="utf-8")
+    await start(guarded, "neovim-0.12", {"modelPath": str(tiny_model), "maxTokens": 8,
+                                         "exclude": ["local_settings.py"]}, root=root)
+    assert (await wait_index(guarded))["files"] == 1  # app.py only
+    for name, text in secrets.items():
+        await refused(guarded, open_doc(guarded, root / name, text, "plaintext"))
+    uri = open_doc(guarded, root / "app.py", app)
+    await asked_everything(guarded, uri, 3, 11)
+    given = prompts()
+    assert any("def connect" in p for p in given), "the engine saw nothing at all"
+    leaked = [p for p in given if "SECRET" in p]
+    assert not leaked, leaked[:2]
+
+
+async def test_closed_documents_leave_the_index_unless_on_disk(
+        guarded: LanguageClient, tiny_model: Path, tmp_path: Path) -> None:
+    """An unsaved document lends text to other prompts only while it is open; a saved one
+    that was edited and closed unsaved is known by its text on disk again."""
+    root = tmp_path / "service"
+    root.mkdir()
+    (root / "stored.py").write_text('def stored_helper(value):\n    """As saved on disk."""\n'
+                                    '    return value\n', encoding="utf-8")
+    app = ("def connect(value):\n    first = scratch_helper(value)\n"
+           "    second = stored_helper(value)\n    return ")
+    (root / "app.py").write_text(app, encoding="utf-8")
+    await start(guarded, "neovim-0.12", {"modelPath": str(tiny_model), "maxTokens": 8},
+                root=root)
+    assert (await wait_index(guarded))["files"] == 2
+
+    scratch = open_doc(guarded, root / "scratch.py", (
+        'def scratch_helper(value):\n    """SECRET-UNSAVED-SCRATCH"""\n    return value\n'))
+    stored = open_doc(guarded, root / "stored.py", (
+        'def stored_helper(value):\n    """SECRET-EDITED-NEVER-SAVED"""\n    return value\n'))
+    assert (await wait_index(guarded, lambda index: index["files"] == 3))["files"] == 3
+    for uri in (scratch, stored):
+        guarded.text_document_did_close(types.DidCloseTextDocumentParams(
+            text_document=types.TextDocumentIdentifier(uri=uri)))
+    assert (await wait_index(guarded))["files"] == 2
+
+    uri = open_doc(guarded, root / "app.py", app)
+    await guarded.text_document_inline_completion_async(inline_params(uri, 3, 11,
+                                                                      invoked=True))
+    given = prompts()
+    assert any("As saved on disk." in p for p in given), "the saved text is indexed"
+    leaked = [p for p in given if "SECRET" in p]
+    assert not leaked, leaked[:2]
+
+    # Many unsaved documents opened and closed: the index returns to what is on disk.
+    for _round in range(2):
+        uris = [open_doc(guarded, root / f"untitled_{i}.py", f"def scratch_{i}():\n    pass\n")
+                for i in range(500)]
+        for doc_uri in uris:
+            guarded.text_document_did_close(types.DidCloseTextDocumentParams(
+                text_document=types.TextDocumentIdentifier(uri=doc_uri)))
+        await asyncio.sleep(DOCUMENT_PAUSE_S)
+        assert (await wait_index(guarded))["files"] == 2
