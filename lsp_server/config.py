@@ -24,6 +24,8 @@ FixMethod = Literal["auto", "search", "rewrite"]
 FIX_METHODS: tuple[FixMethod, ...] = ("auto", "search", "rewrite")
 ServerApi = Literal["auto", "infill", "completions"]
 SERVER_APIS: tuple[ServerApi, ...] = ("auto", "infill", "completions")
+RiskyMode = Literal["drop", "flag"]
+RISKY_MODES: tuple[RiskyMode, ...] = ("drop", "flag")
 
 
 def default_threads() -> int:
@@ -55,6 +57,9 @@ class Settings:
     # the code after the cursor "checked" (when the first suggestion fails a check), "always"
     # (better suggestions, several times the latency) or "off".
     suggestion_search: SearchMode = "checked"
+    # A suggestion or fix adding a process, file deletion or network call the code around it
+    # does not make: "drop" it, or "flag" it (served, with a warning in the server log).
+    risky_suggestions: RiskyMode = "drop"
     # Bug fixes and explanations
     code_actions: bool = True
     explain_on_hover: bool = False
@@ -167,6 +172,7 @@ _VALIDATORS: dict[str, Validator] = {
     "inline_completion": _bool,
     "completion_item": _bool,
     "suggestion_search": _choice(SEARCH_MODES),
+    "risky_suggestions": _choice(RISKY_MODES),
     "code_actions": _bool,
     "explain_on_hover": _bool,
     "fix_method": _choice(FIX_METHODS),
