@@ -16,6 +16,8 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any, Literal, cast
 
+import pathspec
+
 EngineName = Literal["llama_cpp", "ctransformers", "http"]
 ENGINES: tuple[EngineName, ...] = ("llama_cpp", "ctransformers", "http")
 SearchMode = Literal["off", "checked", "always"]
@@ -151,9 +153,28 @@ def _env_name(value: Any) -> str:
     return text
 
 
+class PartlyValid(ValueError):
+    """Some of a list's items are bad: the rest is used (a deny list keeps its good globs)."""
+
+    def __init__(self, message: str, value: Any) -> None:
+        super().__init__(message)
+        self.value = value
+
+
 def _globs(value: Any) -> tuple[str, ...]:
     if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
         raise ValueError(f"must be a list of glob strings, got {value!r}")
+    good, bad = [], []
+    for glob in value:
+        try:
+            pathspec.GitIgnoreSpec.from_lines([glob])
+        except ValueError:
+            bad.append(glob)
+        else:
+            good.append(glob)
+    if bad:
+        raise PartlyValid(f"not gitignore-style patterns, ignored: {', '.join(map(repr, bad))}",
+                          tuple(good))
     return tuple(value)
 
 
@@ -236,6 +257,9 @@ def merge(base: Settings, raw: Any) -> tuple[Settings, list[str]]:
             continue
         try:
             changes[name] = _VALIDATORS[name](value)
+        except PartlyValid as exc:
+            changes[name] = exc.value
+            errors.append(f"hearth.{camel(name)}: {exc}")
         except ValueError as exc:
             errors.append(f"hearth.{camel(name)}: {exc}; keeping {getattr(base, name)!r}")
     return dataclasses.replace(base, **changes), errors

@@ -438,3 +438,25 @@ async def test_planted_instructions_never_reach_the_answers(
     assert PLANTED_CALL in await served_text(guarded, stats, 12, 4)
     assert not MARKER.exists()
     assert not [e for e in guard_events() if e["event"] != "write"], guard_events()
+
+
+async def test_a_broken_exclude_glob_keeps_the_others_and_the_server_serving(
+        guarded: LanguageClient, tiny_model: Path, tmp_path: Path) -> None:
+    root = tmp_path / "service"
+    root.mkdir()
+    (root / "local_settings.py").write_text("TOKEN = 'SECRET-EXCLUDED'\n", encoding="utf-8")
+    app = "def greet(name):\n    return "
+    (root / "app.py").write_text(app, encoding="utf-8")
+    ready = await start(guarded, "neovim-0.12", {
+        "modelPath": str(tiny_model), "maxTokens": 8, "exclude": ["!", "local_settings.py"]},
+        root=root)
+    assert ready["state"] == "ready"
+    assert any("hearth.exclude" in m.message and "'!'" in m.message for m in guarded.messages)
+    assert (await wait_index(guarded))["files"] == 1
+    await refused(guarded, open_doc(guarded, root / "local_settings.py",
+                                    "TOKEN = 'SECRET-EXCLUDED'\n"))
+    uri = open_doc(guarded, root / "app.py", app, "plaintext")
+    found = await guarded.text_document_inline_completion_async(inline_params(uri, 1, 11,
+                                                                              invoked=True))
+    assert found is not None  # served, not an internal error
+    assert not [p for p in prompts() if "SECRET" in p]
