@@ -9,9 +9,10 @@ may lend text to another file's prompt.
 from __future__ import annotations
 
 import os
+import re
 import threading
 from collections.abc import Iterable, Iterator, Sequence
-from fnmatch import fnmatchcase
+from fnmatch import translate
 from functools import lru_cache
 
 import pathspec
@@ -30,6 +31,7 @@ SECRET_PATTERNS: tuple[str, ...] = (
 )
 # Folders whose every file is a credential store (reached through a link, or opened directly).
 SECRET_DIRS = frozenset({".ssh", ".gnupg", ".aws", ".kube", ".password-store"})
+_SECRET_NAME = re.compile("|".join(translate(pattern) for pattern in SECRET_PATTERNS))
 # Folders that are tooling, dependencies or build output rather than the project's own code.
 SKIP_DIRS = frozenset({
     ".git", ".hg", ".svn", ".jj", "node_modules", "bower_components", "__pycache__", ".venv",
@@ -45,8 +47,7 @@ _SNIFF_BYTES = 8192
 def is_secret(path: str) -> bool:
     """Whether the file name looks like one that holds credentials, in any letter case, or the
     file is inside a credential folder (``~/.ssh``...)."""
-    name = os.path.basename(path).lower()
-    if any(fnmatchcase(name, pattern) for pattern in SECRET_PATTERNS):
+    if _SECRET_NAME.match(os.path.basename(path).lower()):
         return True
     return any(part.lower() in SECRET_DIRS for part in path.split(os.sep)[:-1])
 
@@ -71,6 +72,7 @@ class FileRules:
         self.exclude = exclude_spec(tuple(exclude))
         self.max_file_bytes = max_file_bytes
         self._gitignores: dict[str, pathspec.GitIgnoreSpec | None] = {}
+        self._ignored_dirs: dict[str, bool] = {}  # folder -> git ignores it (or a parent)
         self._lock = threading.Lock()
 
     def root_of(self, path: str) -> str | None:
@@ -84,6 +86,7 @@ class FileRules:
         with self._lock:
             self._gitignores.pop(directory, None)
             self._gitignores.pop(os.path.realpath(directory), None)
+            self._ignored_dirs.clear()
 
     def _gitignore(self, directory: str) -> pathspec.GitIgnoreSpec | None:
         with self._lock:
@@ -104,17 +107,34 @@ class FileRules:
         """As git decides: a folder it ignores hides everything inside (no rule can bring a
         file back from there); otherwise the deepest ``.gitignore`` with a rule matching the
         path decides, and within one file the last matching rule (``!`` re-includes)."""
+        folders = [root]
+        for part in parts[:-1]:
+            folders.append(os.path.join(folders[-1], part))
         for depth in range(1, len(parts)):
-            if self._git_verdict(root, parts[:depth], is_dir=True):
+            if self._folder_ignored(folders, parts, depth):
                 return True
-        return self._git_verdict(root, parts, is_dir)
+        return self._git_verdict(folders, parts, len(parts), is_dir)
 
-    def _git_verdict(self, root: str, parts: Sequence[str], is_dir: bool) -> bool:
-        for depth in reversed(range(len(parts))):
-            spec = self._gitignore(os.path.join(root, *parts[:depth]))
+    def _folder_ignored(self, folders: list[str], parts: Sequence[str], depth: int) -> bool:
+        """Whether git ignores the folder ``parts[:depth]`` itself (its parents are checked by
+        the caller first); remembered until a .gitignore changes."""
+        folder = folders[depth]
+        with self._lock:
+            known = self._ignored_dirs.get(folder)
+        if known is None:
+            known = self._git_verdict(folders, parts, depth, is_dir=True)
+            with self._lock:
+                self._ignored_dirs[folder] = known
+        return known
+
+    def _git_verdict(self, folders: list[str], parts: Sequence[str], depth: int,
+                     is_dir: bool) -> bool:
+        """The deepest .gitignore (at or above ``parts[:depth]``) with a matching rule."""
+        for level in reversed(range(depth)):
+            spec = self._gitignore(folders[level])
             if spec is None:
                 continue
-            rest = "/".join(parts[depth:]) + ("/" if is_dir else "")
+            rest = "/".join(parts[level:depth]) + ("/" if is_dir else "")
             verdict = spec.check_file(rest).include
             if verdict is not None:
                 return verdict
@@ -133,15 +153,17 @@ class FileRules:
             return True
         return self._ignored_by_git(root, parts, is_dir)
 
-    def denied(self, path: str, *, is_dir: bool = False) -> bool:
+    def denied(self, path: str, *, is_dir: bool = False, no_link: bool = False) -> bool:
         """Whether ``path`` (absolute) must be left alone: secret, excluded, ignored or in a
         skipped folder — by its own name, or by what it really is once symbolic links are
         resolved, which must also lie inside a workspace folder. Size and content are checked
-        separately (``readable``)."""
+        separately (``readable``). ``no_link``: the caller knows no link is on the way."""
         path = os.path.abspath(path)
         root = self.root_of(path)
         if root is None or self._denied_under(path, root, is_dir):
             return True
+        if no_link:
+            return False
         real = os.path.realpath(path)
         real_root = _root_among(real, self.real_roots)
         if real_root is None:
@@ -161,8 +183,10 @@ class FileRules:
         return size <= self.max_file_bytes and not is_binary(path)
 
     def walk(self) -> Iterator[str]:
-        """Every indexable file under the roots (absolute paths), folders pruned early."""
-        for root in self.roots:
+        """Every indexable file under the roots (absolute paths), folders pruned early. The
+        walk does not enter linked folders; a linked file is judged by what it points to."""
+        for root, real_root in zip(self.roots, self.real_roots, strict=True):
+            plain_root = root == real_root
             for directory, dirs, files in os.walk(root):
                 if os.path.isfile(os.path.join(directory, "pyvenv.cfg")):
                     dirs[:] = []  # a virtual environment with an unusual name
@@ -171,7 +195,9 @@ class FileRules:
                     os.path.join(directory, d), is_dir=True))
                 for name in sorted(files):
                     path = os.path.join(directory, name)
-                    if language_for_path(name) and not self.denied(path) and self.readable(path):
+                    if language_for_path(name) and not self.denied(
+                            path, no_link=plain_root and not os.path.islink(path)) \
+                            and self.readable(path):
                         yield path
 
 
