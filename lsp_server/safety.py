@@ -166,7 +166,7 @@ def risky_calls(code: str, language_id: str) -> dict[Kind, str]:
     for table, text in views:
         for kind, pattern in table.items():
             if kind not in found and (match := pattern.search(text)):
-                found[kind] = match.group().strip()
+                found[kind] = match.group().strip().rstrip("({ ").strip()
     return found
 
 
@@ -202,7 +202,7 @@ def screen_completion(prefix: str, suggestion: str, suffix: str, language_id: st
                       mode: str) -> str | None:
     """``screen`` for a suggestion inserted between ``prefix`` and ``suffix``. The suggestion
     with the rest of its lines is looked at first: the whole window only when that has a
-    risky call (about 1 ms for 6 KB of Python, on every keystroke otherwise)."""
+    risky call (reading the whole window costs milliseconds, too much for every keystroke)."""
     line_start, line_end = prefix.rfind("\n") + 1, suffix.find("\n")
     local = prefix[line_start:] + suggestion + suffix[:line_end if line_end >= 0 else None]
     if not suggestion or not risky_calls(local, language_id):

@@ -432,7 +432,7 @@ async def test_planted_instructions_never_reach_the_answers(
     resolved = await guarded.code_action_resolve_async(fixes[0])
     assert resolved.edit is None and isinstance(resolved.data, dict)
     assert resolved.data["reason"] == "risky", resolved.data
-    assert "runs a command or code (os.system(" in resolved.data["message"]
+    assert "runs a command or code (os.system)" in resolved.data["message"]
 
     # Code that already runs commands may be offered another one.
     deploy = open_doc(guarded, root / "deploy.py", ALREADY_RUNS)

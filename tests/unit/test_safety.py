@@ -30,7 +30,7 @@ def test_instructions_in_comments_and_strings_are_not_calls() -> None:
     suggestion = '    os.system("touch /tmp/x")\n'
     assert added(PLANTED, PLANTED + suggestion, "python") == {"execution"}
     assert safety.added_risks(PLANTED, PLANTED + suggestion, "python") == {
-        "execution": "os.system("}
+        "execution": "os.system"}
 
 
 @pytest.mark.parametrize(("language", "code", "kinds"), [
@@ -96,10 +96,10 @@ def test_screen_drops_or_flags(caplog: pytest.LogCaptureFixture) -> None:
     prefix, suffix = "import os\n\n\ndef tidy():\n    ", "\n"
     call = "os.system('touch /tmp/x')"
     why = safety.screen_completion(prefix, call, suffix, "python", "drop")
-    assert why is not None and "runs a command or code (os.system()" in why
+    assert why is not None and "runs a command or code (os.system)" in why
     with caplog.at_level(logging.WARNING, logger="lsp_server.safety"):
         assert safety.screen_completion(prefix, call, suffix, "python", "flag") is None
-    assert any("os.system(" in record.getMessage() for record in caplog.records)
+    assert any("(os.system)" in record.getMessage() for record in caplog.records)
     assert safety.screen_completion(prefix, "return 1", suffix, "python", "drop") is None
     assert safety.screen_completion(prefix, "", suffix, "python", "drop") is None
 
