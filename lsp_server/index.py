@@ -170,6 +170,15 @@ class WorkspaceIndex:
             self._work.notify()
         self._ensure_thread()
 
+    def document_closed(self, path: str) -> None:
+        """An open document was closed: its unsaved text leaves the index, which holds the
+        file on disk again, or nothing when there is none."""
+        with self._work:
+            self._documents.pop(path, None)
+            self._changed[path] = False
+            self._work.notify()
+        self._ensure_thread()
+
     def wait_idle(self, timeout: float) -> bool:
         """Block until nothing is queued or being indexed (tests and benchmarks)."""
         end = time.monotonic() + timeout
@@ -264,7 +273,8 @@ class WorkspaceIndex:
         return entry
 
     def index_path(self, path: str, *, recent: bool = False) -> FileEntry | None:
-        """(Re-)index one file from disk; forget it if it is gone or not indexable."""
+        """(Re-)index one file from disk; forget it (or the folder it was) if it is gone or
+        not indexable."""
         rules = self.rules
         if rules is None:
             return None
@@ -279,6 +289,7 @@ class WorkspaceIndex:
             return None
         parsed = Parsed.parse(text, language_for_path(path))
         if parsed is None:
+            self.remove(path)
             return None
         return self.index_parsed(path, rules.relative(path), parsed, recent=recent)
 
@@ -375,11 +386,7 @@ class WorkspaceIndex:
                     for name in files:
                         self.index_path(os.path.join(directory, name))
             return
-        if not os.path.exists(path):
-            self.remove(path)
-            return
-        if language_for_path(path):
-            self.index_path(path, recent=recent)
+        self.index_path(path, recent=recent)  # forgets what is gone or may not be read
 
     def _next(self) -> _Task | None:
         """The next task: due documents first, then changes on disk, then the scan."""

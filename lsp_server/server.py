@@ -31,7 +31,7 @@ from .protocol import HearthProtocol
 from .syntax import DocumentTrees
 from .watcher import WorkspaceWatcher
 from .worker import Job, Priority, Worker
-from .workspace_files import excluded, is_secret
+from .workspace_files import private_document
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -106,10 +106,12 @@ class HearthServer(LanguageServer):
         return os.path.basename(path)
 
     def is_private(self, uri: str) -> bool:
-        """A document on the secrets deny list (built-in patterns and ``hearth.exclude``): it is
-        never given to the model, not even to count its tokens."""
-        path = uris.to_fs_path(uri) or uri
-        return is_secret(path) or excluded(self.display_path(uri), self.settings.exclude)
+        """A document on the secrets deny list (built-in patterns and ``hearth.exclude``), by
+        its name or by the file a symbolic link makes it: never given to the model, not even to
+        count its tokens."""
+        root = self.workspace.root_path if self.protocol._workspace is not None else None
+        return private_document(uris.to_fs_path(uri) or uri, [root] if root else [],
+                                self.settings.exclude)
 
     # -- model lifecycle --------------------------------------------------------------------
     def start_model_load(self) -> None:

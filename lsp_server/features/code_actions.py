@@ -47,6 +47,7 @@ from pygls.exceptions import JsonRpcInvalidParams
 from .. import regions
 from ..assist import FixRequest, Problem
 from ..documents import Document
+from ..safety import screen_fix
 from ..server import HearthServer  # at run time: pygls reads handler annotations
 from .assist_runner import (
     PRIVATE,
@@ -212,6 +213,8 @@ async def _fix(ls: HearthServer, data: dict[str, Any]) -> FixOutcome:
     if not finished:
         return FixOutcome(None, "superseded", "a newer request replaced this one")
     result = session.result()
+    if risky := screen_fix(doc.text, result, doc.language_id, ls.settings.risky_suggestions):
+        return FixOutcome(None, "risky", risky)
     if not result.ok:
         return FixOutcome(None, result.reason, result.message)
     if doc.version != version:

@@ -28,7 +28,13 @@ def register(server: HearthServer) -> None:
         if path and parsed is not None and server.index.rules is not None:
             server.index.document_changed(path, parsed)
 
+    def closed(uri: str) -> None:  # an unsaved text must not outlive its document
+        path = file_path(uri)
+        if path and server.index.rules is not None:
+            server.index.document_closed(path)
+
     server.documents.on_change(changed)
+    server.documents.on_close(closed)
 
 
 def workspace_roots(ls: HearthServer) -> list[str]:
