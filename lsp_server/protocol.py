@@ -27,6 +27,7 @@ import re
 import threading
 import time
 from collections.abc import Awaitable, Callable, Generator
+from concurrent.futures import InvalidStateError
 from typing import Any, BinaryIO
 
 import attrs
@@ -87,7 +88,10 @@ class HearthProtocol(LanguageServerProtocol):
         is_request = "id" in data
         if "method" not in data:
             if is_request and ("result" in data or "error" in data):
-                self._forward(data)  # the client's reply to one of the server's requests
+                try:
+                    self._forward(data)  # the client's reply to one of the server's requests
+                except InvalidStateError:
+                    log.info("a reply to %r came after the server stopped waiting", msg_id)
             else:
                 log.warning("ignoring a message that is neither a request nor a response")
             return
