@@ -25,7 +25,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
-from . import fix_search, regions, syntax
+from . import fix_search, languages, regions, syntax
 from .config import Settings
 from .engines.base import (
     CancelToken,
@@ -37,28 +37,12 @@ from .engines.base import (
     find_stop,
 )
 from .instructions import Instruction, Rendered, load_instruction
+from .languages import comment_marker, fence_name
 from .regions import Edit, Region
 
-_COMMENT = {
-    "c": "//", "cpp": "//", "csharp": "//", "go": "//", "java": "//", "javascript": "//",
-    "javascriptreact": "//", "typescript": "//", "typescriptreact": "//", "rust": "//",
-    "kotlin": "//", "swift": "//", "php": "//", "scala": "//", "dart": "//", "lua": "--",
-    "sql": "--", "haskell": "--",
-}
-_FENCE = {"javascriptreact": "jsx", "typescriptreact": "tsx", "shellscript": "bash"}
-# Lines at the block's indentation that continue it rather than follow it.
-_CONTINUATION = re.compile(r"^\s*(?:else|elif|except|finally|catch|rescue|ensure|when)\b")
 RESYNC_LINES = 2  # unchanged lines after a change that show the answer is back in step
 DRIFT_LINES = 3  # lines after a change matching nothing: a base model has lost its way
 MIN_SIMILARITY = 0.5  # an answer sharing less of the code's lines is not a fix of it
-
-
-def comment_marker(language_id: str) -> str:
-    return _COMMENT.get(language_id, "#")
-
-
-def fence_name(language_id: str) -> str:
-    return _FENCE.get(language_id, language_id)
 
 
 @dataclass(frozen=True)
@@ -454,9 +438,10 @@ class FixSession(Session):
                     return index + 1
             return None
         base = _width(self.original[0])
-        outer = _outer_lines(self.original, base)
+        continuation = languages.continuation(self.request.language_id)
+        outer = _outer_lines(self.original, base, continuation)
         closes = bool(outer) and outer[-1] == len(self.original) - 1
-        for count, index in enumerate(_outer_lines(lines, base), start=1):
+        for count, index in enumerate(_outer_lines(lines, base, continuation), start=1):
             if closes and count == len(outer):
                 return index + 1
             if count > len(outer):
@@ -530,12 +515,13 @@ class FixSession(Session):
                          replacement, generation, elapsed)
 
 
-def _outer_lines(lines: Sequence[str], base: int) -> list[int]:
+def _outer_lines(lines: Sequence[str], base: int, continuation: re.Pattern[str]
+                 ) -> list[int]:
     """Indices (after the first) of lines at the region's indentation that do not continue a
     statement (``else:``, ``except``)."""
     return [index for index, line in enumerate(lines)
             if index > 0 and line.strip() and _width(line) <= base
-            and not _CONTINUATION.match(line)]
+            and not continuation.match(line)]
 
 
 def _code_lines(lines: Sequence[str]) -> list[str]:

@@ -14,8 +14,8 @@ from . import regions
 from .assist import Assistant, ExplainRequest, FixRequest, Problem
 from .config import Settings
 from .engines.base import CancelToken
+from .languages import language_for_path
 from .model_host import ModelHost
-from .syntax import language_for_path
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:

@@ -156,9 +156,9 @@ def read_source(path: Path) -> tuple[str, list[int]] | None:
 
 def _complete(args: argparse.Namespace) -> int:
     from .engines.base import CancelToken
+    from .languages import language_for_path
     from .model_host import ModelHost
     from .pipeline import CompletionRequest
-    from .syntax import language_for_path
 
     settings = _settings_from(args)
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)

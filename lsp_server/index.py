@@ -16,7 +16,8 @@ from collections import OrderedDict, deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
-from .syntax import Import, Parsed, Symbol, language_for_path
+from .languages import language_for_path
+from .syntax import Import, Parsed, Symbol
 from .workspace_files import FileRules
 
 log = logging.getLogger(__name__)

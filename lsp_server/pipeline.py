@@ -115,7 +115,8 @@ class CompletionPipeline:
             return CompletionResult("", "cancelled", generation, prompt, context_ms, _ms(start))
 
         def finish(raw: str) -> str:
-            return postprocess.finish(raw, plan, window.prefix, window.suffix, line.eol)
+            return postprocess.finish(raw, plan, window.prefix, window.suffix, line.eol,
+                                     request.language_id)
 
         site = ranking.Site(request.language_id, window.prefix, window.suffix, line.eol, tree,
                             offset, project.members)

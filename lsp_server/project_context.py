@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Protocol
 from urllib.parse import unquote, urlparse
 
+from . import languages
 from .context import TokenCounter, Window
 from .index import WorkspaceIndex, identifiers
 from .syntax import Import, Parsed, Symbol
@@ -44,26 +45,8 @@ _NOISE = frozenset({
     "main", "init", "__init__", "get", "set", "run", "test", "data", "value", "result",
     "items", "keys", "values", "append", "console", "log", "error", "string", "number",
 })
-_FAMILIES = {"javascriptreact": "javascript", "typescript": "javascript",
-             "typescriptreact": "javascript", "c": "cpp", "bash": "shellscript",
-             "sh": "shellscript"}
-
-
-def _family(language_id: str) -> str:
-    return _FAMILIES.get(language_id, language_id)
-
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _DOTTED = re.compile(r"(?<![\w.])([A-Za-z_]\w*)\.(\w*)$")
-_COMMENT = {
-    "c": "//", "cpp": "//", "csharp": "//", "go": "//", "java": "//", "javascript": "//",
-    "javascriptreact": "//", "typescript": "//", "typescriptreact": "//", "rust": "//",
-    "kotlin": "//", "swift": "//", "php": "//", "scala": "//", "dart": "//", "lua": "--",
-    "sql": "--", "haskell": "--",
-}
-
-
-def comment_marker(language_id: str) -> str:
-    return _COMMENT.get(language_id, "#")
 
 
 class Site(Protocol):
@@ -123,7 +106,7 @@ class ContextBuilder:
     def build(self, site: Site, parsed: Parsed | None, window: Window, budget: int,
               count: TokenCounter) -> ProjectContext:
         """The context text (ending with a line break, or empty) within ``budget`` tokens."""
-        marker = comment_marker(site.language_id)
+        marker = languages.comment_marker(site.language_id)
         header = f"{marker} {site.path}\n" if site.path else ""
         used = count(header)
         prompt_text = window.prefix + window.suffix
@@ -244,7 +227,7 @@ class ContextBuilder:
         matches = [(entry.rel, symbol, entry.symbols)
                    for entry, symbol in index.symbols_named(name)
                    if entry.path != here and not is_secret(entry.path)
-                   and _family(entry.language_id) == _family(site.language_id)]
+                   and languages.family(entry.language_id) == languages.family(site.language_id)]
         if len(matches) > MAX_SYMBOLS_PER_NAME:
             return []  # a common name (`run`, `get`): guessing which one would mislead
         return sorted(matches, key=lambda m: (bool(m[1].container), m[0]))

@@ -16,7 +16,7 @@ from pathlib import PurePosixPath
 
 import pathspec
 
-from .syntax import language_for_path
+from .languages import language_for_path
 
 # Files that hold credentials. They are never indexed, never quoted in a prompt, and get no
 # suggestions (a remote inference server would see them).
