@@ -12,6 +12,7 @@ import time
 
 from . import regions
 from .assist import Assistant, ExplainRequest, FixRequest, Problem
+from .cli_input import read_source
 from .config import Settings
 from .engines.base import CancelToken
 from .languages import language_for_path
@@ -19,8 +20,6 @@ from .model_host import ModelHost
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    from .cli import read_source
-
     source = read_source(args.file)
     if source is None:
         return 1

@@ -54,7 +54,7 @@ class FileEntry:
 
 
 @dataclass(frozen=True)
-class Window:
+class SnippetWindow:
     start_line: int
     text: str
     words: frozenset[str]
@@ -64,7 +64,7 @@ class Window:
 class SnippetSource:
     path: str
     rel: str
-    windows: tuple[Window, ...]
+    windows: tuple[SnippetWindow, ...]
 
 
 @dataclass(frozen=True)
@@ -83,14 +83,14 @@ class IndexStats:
     pending: int
 
 
-def snippet_windows(text: str) -> tuple[Window, ...]:
+def snippet_windows(text: str) -> tuple[SnippetWindow, ...]:
     lines = text.split("\n")
     windows = []
     for start in range(0, max(1, len(lines) - WINDOW_LINES // 2), WINDOW_STRIDE):
         chunk = "\n".join(lines[start:start + WINDOW_LINES]).rstrip()
         words = identifiers(chunk)
         if words:
-            windows.append(Window(start, chunk, words))
+            windows.append(SnippetWindow(start, chunk, words))
     return tuple(windows)
 
 
