@@ -129,8 +129,8 @@ def _serve(args: argparse.Namespace) -> int:
 def _complete(args: argparse.Namespace) -> int:
     from .engines.base import CancelToken
     from .languages import language_for_path
-    from .model_host import ModelHost
     from .pipeline import CompletionRequest
+    from .service import ModelHost
 
     settings = settings_from(args)
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
