@@ -122,10 +122,12 @@ class CompletionPipeline:
                             offset, project.members)
         best = ranking.check(finish(generation.text), site)
         considered = ranking.Ranking(candidates=[best])
-        search = self.settings.suggestion_search
-        if self.ranker is not None and search != "off":
-            best, considered = self.ranker.improve(prompt, params, best, site, finish, cancel,
-                                                   always=search == "always")
+        search, ranker = self.settings.suggestion_search, self.ranker
+        if ranker is not None and search != "off" and not cancel.should_stop() \
+                and ranker.worth_exploring(best, site, always=search == "always"):
+            raw, explore_ms = ranker.explore(prompt, params, site, cancel)
+            best, considered = ranker.rank(prompt, params, best, [finish(t) for t in raw], site,
+                                           cancel, explore_ms)
         suggestion = ranking.without_new_errors(best, site)
         return CompletionResult(suggestion, "ok" if suggestion else "empty", generation, prompt,
                                 context_ms, _ms(start), considered)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 from . import languages
@@ -341,30 +341,41 @@ def choose(candidates: Sequence[Candidate], prefer_code: bool = False,
 
 
 class Ranker:
-    """Explores and ranks with an engine that can branch (``BranchingEngine``)."""
+    """Explores and ranks with an engine that can branch (``BranchingEngine``). The pipeline
+    asks whether exploring is worth it, has alternatives explored, post-processes them itself
+    and has them ranked: ranking never calls back into the pipeline."""
 
     def __init__(self, engine: BranchingEngine) -> None:
         self.engine = engine
 
-    def improve(self, prompt: Prompt, params: GenerationParams, first: Candidate, site: Site,
-                finish: Callable[[str], str], cancel: CancelToken, *, always: bool = False
-                ) -> tuple[Candidate, Ranking]:
-        """The best of ``first`` and what exploring finds, when ``first`` fails a check (or
-        ``always``)."""
-        ranking = Ranking(candidates=[first])
+    def worth_exploring(self, first: Candidate, site: Site, *, always: bool = False) -> bool:
+        """Whether ``first`` fails a check (or ``always``): a valid suggestion that is code (or
+        a comment where a comment fits) is kept, and so is no suggestion where the code at the
+        cursor is finished."""
+        if always:
+            return True
         settled = first.valid and (first.is_code(site.language_id) or not _between_code(site))
         nothing_needed = not first.text.strip() and not _unfinished(site)
-        if (not always and (settled or nothing_needed)) or cancel.should_stop():
-            return first, ranking
-        ranking.explored = True
+        return not (settled or nothing_needed)
+
+    def explore(self, prompt: Prompt, params: GenerationParams, site: Site, cancel: CancelToken
+                ) -> tuple[list[str], float]:
+        """The raw texts of alternatives (other first tokens, and the starts ``starts`` forces),
+        and how long exploring took (ms)."""
         forced = starts(site)
         width = WIDTH if len(forced) < 3 else max(1, 8 // len(forced))
         began = time.monotonic()
         found = self.engine.explore(prompt, params, forced, width, cancel)
-        ranking.explore_ms = (time.monotonic() - began) * 1000
+        return [generation.text for generation in found], (time.monotonic() - began) * 1000
+
+    def rank(self, prompt: Prompt, params: GenerationParams, first: Candidate,
+             alternatives: Sequence[str], site: Site, cancel: CancelToken,
+             explore_ms: float = 0.0) -> tuple[Candidate, Ranking]:
+        """The best of ``first`` and the (post-processed) alternatives: checked, then scored by
+        how they lead into the suffix."""
+        ranking = Ranking(explored=True, candidates=[first], explore_ms=explore_ms)
         seen = {first.text}
-        for generation in found:
-            text = finish(generation.text)
+        for text in alternatives:
             if text in seen:
                 continue
             seen.add(text)

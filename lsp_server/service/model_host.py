@@ -63,6 +63,7 @@ class ModelHost:
         self.explanations: OrderedDict[tuple[str, str, str], ExplainResult] = OrderedDict()
         self._requested = Settings()  # the user's settings (maybe a model that failed)
         self._assistant: Assistant | None = None
+        self._loaded_status = self.status  # as the loaded model's last load left it
         self._model_file = ""
         self._file_identity: tuple[int, int, int, int] | None = None
 
@@ -164,6 +165,7 @@ class ModelHost:
             load_ms=opened.load_ms, warm_up_ms=opened.warm_up_ms,
             last_latency_ms=self.status.last_latency_ms,
         )
+        self._loaded_status = self.status
         log.info("model %s loaded in %.0f ms (%s)", engine.info.path, opened.load_ms,
                  opened.template.family)
         return self.status
@@ -184,8 +186,9 @@ class ModelHost:
                                       last_latency_ms=self.status.last_latency_ms,
                                       load_error=message)
         else:
-            self.status = replace(self.status, state="ready", load_error=message,
-                                  message=f"ready with the previous model ({message})")
+            self.status = replace(self._loaded_status, state="ready", load_error=message,
+                                  message=f"ready with the previous model ({message})",
+                                  last_latency_ms=self.status.last_latency_ms)
         return self.status
 
     def unload(self) -> None:
