@@ -16,7 +16,7 @@ import pytest
 from lsprotocol import types
 from pytest_lsp import LanguageClient
 
-from tests.e2e.conftest import PLAIN, inline_params, open_doc, start, status
+from tests.e2e.conftest import PLAIN, ghost_text, open_doc, start, status
 from tests.inference_servers import free_port
 
 Bad = Callable[[Path, Path], dict[str, Any]]  # (tiny model, tmp dir) -> settings
@@ -68,15 +68,6 @@ CASES: dict[str, tuple[Bad, str]] = {
                                       "hearth.serverUrl is empty"),
 }
 WORKING = {"maxTokens": 8}
-
-
-async def ghost_text(client: LanguageClient, uri: str) -> str | None:
-    result = await client.text_document_inline_completion_async(inline_params(uri, 0, 4))
-    if result is None:
-        return None
-    items = result.items if isinstance(result, types.InlineCompletionList) else result
-    text = items[0].insert_text
-    return text if isinstance(text, str) else text.value
 
 
 def configure(client: LanguageClient, settings: dict[str, Any]) -> None:

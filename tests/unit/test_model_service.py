@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from lsp_server.assist import ExplainRequest, FixRequest, Problem
+from lsp_server.assist import ExplainRequest, FixRequest, FixResult, Problem
 from lsp_server.config import Settings
 from lsp_server.context import line_starts_of
 from lsp_server.pipeline import CompletionRequest
@@ -203,17 +203,24 @@ async def test_cancelling_the_caller_stops_the_generation(settings: Settings,
         service.close()
 
 
-async def test_cancelling_the_progress_stops_a_fix(settings: Settings,
-                                                   endless_model: Path) -> None:
+async def long_fix(settings: Settings, endless_model: Path
+                   ) -> tuple[ModelService, asyncio.Future[FixResult | None]]:
+    """A service on the model that never stops, running a fix of thousands of tokens."""
     service = ModelService(replace(settings, model_path=str(endless_model), fix_max_tokens=30000,
                                    context_size=32768, fix_method="rewrite"), Recorder())
+    await service.load_model()
+    line = AVERAGE_SOURCE.index("return total")
+    fix = asyncio.ensure_future(service.fix(
+        FixRequest(AVERAGE_SOURCE, line, line, "python", "avg.py"), document="a"))
+    while not service.worker.busy:
+        await asyncio.sleep(0.005)
+    return service, fix
+
+
+async def test_cancelling_the_progress_stops_a_fix(settings: Settings,
+                                                   endless_model: Path) -> None:
+    service, task = await long_fix(settings, endless_model)
     try:
-        await service.load_model()
-        line = AVERAGE_SOURCE.index("return total")
-        task = asyncio.ensure_future(service.fix(
-            FixRequest(AVERAGE_SOURCE, line, line, "python", "avg.py"), document="a"))
-        while not service.worker.busy:
-            await asyncio.sleep(0.005)
         cancel = recorder(service).cancel_progress
         assert cancel is not None
         cancel()
@@ -227,15 +234,8 @@ async def test_cancelling_the_progress_stops_a_fix(settings: Settings,
 
 async def test_a_completion_goes_first_while_a_fix_runs(settings: Settings,
                                                         endless_model: Path) -> None:
-    service = ModelService(replace(settings, model_path=str(endless_model), fix_max_tokens=30000,
-                                   context_size=32768, fix_method="rewrite"), Recorder())
+    service, fix = await long_fix(settings, endless_model)
     try:
-        await service.load_model()
-        line = AVERAGE_SOURCE.index("return total")
-        fix = asyncio.ensure_future(service.fix(
-            FixRequest(AVERAGE_SOURCE, line, line, "python", "avg.py"), document="a"))
-        while not service.worker.busy:
-            await asyncio.sleep(0.005)
         await asyncio.sleep(0.2)
         result = await asyncio.wait_for(service.complete(request()), 5)
         assert result is not None and result.text  # answered by a generation...
