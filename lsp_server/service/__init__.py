@@ -4,12 +4,12 @@ model it owns (model_host.py), its status (status.py) and how it talks to its ho
 
 from __future__ import annotations
 
-from .events import Level, Listener, LoggingListener, NoProgress, Progress
+from .events import Level, Listener, NoProgress, Progress
 from .model_host import ModelHost
 from .service import ModelService, ServiceUnavailable
 from .status import ModelStatus, State
 
 __all__ = [
-    "Level", "Listener", "LoggingListener", "ModelHost", "ModelService", "ModelStatus",
+    "Level", "Listener", "ModelHost", "ModelService", "ModelStatus",
     "NoProgress", "Progress", "ServiceUnavailable", "State",
 ]

@@ -4,12 +4,9 @@ Python types: messages for the user, progress, and the log. ``server.py`` adapts
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from enum import Enum
 from typing import Protocol
-
-log = logging.getLogger(__name__)
 
 
 class Level(Enum):
@@ -43,21 +40,3 @@ class NoProgress:
 
     def end(self, message: str = "") -> None:
         pass
-
-
-class LoggingListener:
-    """For hosts without a user interface (tests, scripts): everything goes to the log."""
-
-    def __init__(self) -> None:
-        self.shown: list[tuple[Level, str]] = []
-
-    def show(self, level: Level, message: str) -> None:
-        self.shown.append((level, message))
-        log.log(logging.ERROR if level is Level.ERROR else logging.WARNING, "%s", message)
-
-    def log(self, level: Level, message: str) -> None:
-        log.info("%s", message)
-
-    async def begin_progress(self, title: str, message: str, *,
-                             on_cancel: Callable[[], None] | None = None) -> Progress:
-        return NoProgress()

@@ -8,7 +8,8 @@ host about messages and progress through a ``Listener`` (events.py).
 
 All methods run on the event loop; model work runs on the worker thread, highest priority first:
 a running fix or explanation gives way to a completion between tokens, and cancelling the
-awaiting task (``$/cancelRequest``) or the progress stops the generation within a token.
+awaiting task (the host does so when its client cancels the request) or the progress stops the
+generation within a token.
 """
 
 from __future__ import annotations
