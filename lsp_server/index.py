@@ -16,7 +16,8 @@ from collections import OrderedDict, deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
-from .syntax import Import, Parsed, Symbol, language_for_path
+from .languages import language_for_path
+from .syntax import Import, Parsed, Symbol
 from .workspace_files import FileRules
 
 log = logging.getLogger(__name__)
@@ -53,7 +54,7 @@ class FileEntry:
 
 
 @dataclass(frozen=True)
-class Window:
+class SnippetWindow:
     start_line: int
     text: str
     words: frozenset[str]
@@ -63,7 +64,7 @@ class Window:
 class SnippetSource:
     path: str
     rel: str
-    windows: tuple[Window, ...]
+    windows: tuple[SnippetWindow, ...]
 
 
 @dataclass(frozen=True)
@@ -82,14 +83,14 @@ class IndexStats:
     pending: int
 
 
-def snippet_windows(text: str) -> tuple[Window, ...]:
+def snippet_windows(text: str) -> tuple[SnippetWindow, ...]:
     lines = text.split("\n")
     windows = []
     for start in range(0, max(1, len(lines) - WINDOW_LINES // 2), WINDOW_STRIDE):
         chunk = "\n".join(lines[start:start + WINDOW_LINES]).rstrip()
         words = identifiers(chunk)
         if words:
-            windows.append(Window(start, chunk, words))
+            windows.append(SnippetWindow(start, chunk, words))
     return tuple(windows)
 
 

@@ -116,16 +116,19 @@ class CompletionPipeline:
             return CompletionResult("", "cancelled", generation, prompt, context_ms, _ms(start))
 
         def finish(raw: str) -> str:
-            return postprocess.finish(raw, plan, window.prefix, window.suffix, line.eol)
+            return postprocess.finish(raw, plan, window.prefix, window.suffix, line.eol,
+                                     request.language_id)
 
         site = ranking.Site(request.language_id, window.prefix, window.suffix, line.eol, tree,
                             offset, project.members)
         best = ranking.check(finish(generation.text), site)
         considered = ranking.Ranking(candidates=[best])
-        search = self.settings.suggestion_search
-        if self.ranker is not None and search != "off":
-            best, considered = self.ranker.improve(prompt, params, best, site, finish, cancel,
-                                                   always=search == "always")
+        search, ranker = self.settings.suggestion_search, self.ranker
+        if ranker is not None and search != "off" and not cancel.should_stop() \
+                and ranker.worth_exploring(best, site, always=search == "always"):
+            raw, explore_ms = ranker.explore(prompt, params, site, cancel)
+            best, considered = ranker.rank(prompt, params, best, [finish(t) for t in raw], site,
+                                           cancel, explore_ms)
         suggestion = ranking.without_new_errors(best, site)
         if safety.screen_completion(window.prefix, suggestion, window.suffix,
                                     request.language_id, self.settings.risky_suggestions):

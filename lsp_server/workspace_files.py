@@ -17,7 +17,7 @@ from functools import lru_cache
 
 import pathspec
 
-from .syntax import language_for_path
+from .languages import language_for_path
 
 # Files that hold credentials. They are never indexed, never quoted in a prompt, and get no
 # suggestions (a remote inference server would see them). Matched whatever the letter case:
