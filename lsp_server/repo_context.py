@@ -16,7 +16,8 @@ import posixpath
 from dataclasses import dataclass
 
 from .engines.base import Prompt
-from .project_context import OTHER_FILES, SNIPPETS, ProjectContext, comment_marker, file_path
+from .languages import comment_marker
+from .project_context import OTHER_FILES, SNIPPETS, ProjectContext, file_path
 from .prompts import Template
 
 UNTITLED = "untitled"  # the path shown for a document not saved yet
