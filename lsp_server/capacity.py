@@ -21,9 +21,10 @@ from dataclasses import dataclass, field
 
 from .config import Settings
 from .context import line_starts_of
-from .engines.base import CancelToken, EngineError
+from .engines.base import CancelToken, EngineError, GenerationParams, Prompt
 from .pipeline import CompletionPipeline, CompletionRequest, CompletionResult
 from .prompts import choose_completion_template, completion_templates
+from .service.model_host import WARM_UP_LIMIT_S, WARM_UP_PROMPT
 
 BUDGET_MS = 1000  # a suggestion later than this is read as lag
 TYPING_CPS = 6.0  # characters a second within a burst, about 70 words a minute
@@ -158,6 +159,9 @@ class _Editor:
         engine = load_engine(self.settings)
         template = choose_completion_template(completion_templates(), engine.info, engine,
                                               self.settings.completion_template)
+        # hearth's warm-up when it loads a model (a short generation, at most 5 s)
+        engine.generate(Prompt.plain(WARM_UP_PROMPT), GenerationParams(max_tokens=4),
+                        CancelToken(time.monotonic() + WARM_UP_LIMIT_S))
         self.pipeline = CompletionPipeline(engine, template, self.settings)
 
     def type(self) -> None:

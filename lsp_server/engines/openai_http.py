@@ -4,8 +4,9 @@ behind the same Engine protocol as the local engines.
 Context, prompt templates and post-processing stay in hearth; the server only generates. Every
 generation streams, so closing the connection stops it on the server as well. llama.cpp's
 ``/infill`` is used when the server has it and the template is fill-in-the-middle: the server
-then lays out prefix and suffix with the model's own FIM tokens. Otherwise ``/v1/completions``
-gets the prompt hearth rendered.
+then lays out prefix and suffix with the model's own FIM tokens. Otherwise llama.cpp's own
+``/completion`` (which says which slot it used) or ``/v1/completions`` gets the prompt hearth
+rendered.
 
 What the server reveals about its model decides the template: a tokenizer endpoint (``/tokenize``
 on llama.cpp and vLLM, ``/extras/tokenize`` on llama-cpp-python) lets hearth check FIM tokens as
@@ -107,6 +108,12 @@ class HttpEngine:
         self._chars_per_token = DEFAULT_CHARS_PER_TOKEN
         self._token_overhead = 0
         self._extra_warned = False
+        # The llama.cpp slot holding this editor's prompt in its KV cache (-1: let the server
+        # choose). Pinned because every keystroke cancels a request and sends the next one:
+        # while the cancelled one still occupies its slot, the server would give the next
+        # request another, idle slot with a cold cache and evaluate the whole prompt again,
+        # and with many slots no request would ever find its cache warm.
+        self._slot = -1
         self.facts, self._info = self._probe(cancel)
 
     # -- discovery --------------------------------------------------------------------------
@@ -168,7 +175,7 @@ class HttpEngine:
                 # What the status shows beside "ready": why /infill is not used, when a
                 # llama.cpp server has it but cannot use it for this model.
                 "server.note": f"/infill is not used ({note}); suggestions come from"
-                               " /v1/completions" if kind == "llama.cpp" and not infill else "",
+                               " /completion" if kind == "llama.cpp" and not infill else "",
             },
         )
         budget = self._settings.prompt_tokens + self._settings.max_tokens
@@ -272,11 +279,13 @@ class HttpEngine:
             prompt, held = hold_back_blanks(prompt)
         path, body = self._request(prompt, params)
         text, reason, generated, first_ms = "", "length", 0, 0.0
-        prompt_tokens, reused = 0, 0
+        prompt_tokens, reused, slot = 0, -1, -1
         try:
             with self._transport.stream(path, body, cancel) as reply:
                 for event in reply.events():
                     piece, finished, usage = parse_event(event, self._transport.endpoint.display)
+                    if isinstance(event.get("id_slot"), int):
+                        slot = event["id_slot"]
                     prompt_tokens = usage.get("prompt", prompt_tokens)
                     reused = usage.get("cached", reused)
                     generated = usage.get("generated", generated)
@@ -306,6 +315,9 @@ class HttpEngine:
                     reason = cancel.reason()
         except Stopped:
             reason = cancel.reason()
+        except ServerUnavailable:
+            self._slot = -1  # a restarted server has fresh slots
+            raise
         except ServerError as exc:
             if exc.status == 400 and "context" in exc.detail.lower():
                 log.warning("the server refused a prompt as too long: %s", exc.detail)
@@ -314,12 +326,23 @@ class HttpEngine:
             raise
         if held:
             text = text[len(held):] if text.startswith(held) else text.lstrip(" \t")
+        self._pin(slot, prompt_tokens, reused)
         return Generation(
             text=text, stop_reason=stop_reason(reason),
             prompt_tokens=prompt_tokens or self.count_tokens(prompt.text),
-            reused_tokens=reused, generated_tokens=generated, first_token_ms=first_ms,
+            reused_tokens=max(reused, 0), generated_tokens=generated, first_token_ms=first_ms,
             total_ms=(time.monotonic() - start) * 1000,
         )
+
+    def _pin(self, slot: int, prompt_tokens: int, reused: int) -> None:
+        """Keep the slot the server used; let go of a pinned one that turned out to hold
+        little of this prompt (another editor's now), so the server picks again."""
+        if slot < 0:
+            return
+        if self._slot >= 0 and 0 <= reused < prompt_tokens // 2 and prompt_tokens > 64:
+            self._slot = -1
+        else:
+            self._slot = slot
 
     def _uses_infill(self, prompt: Prompt) -> bool:
         return self.facts.infill and prompt.field("prefix") is not None \
@@ -340,7 +363,11 @@ class HttpEngine:
             # repository and file-separator tokens.
             return "/infill", {**common, "input_prefix": (prompt.field("context") or "") + prefix,
                                "input_suffix": suffix, "n_predict": params.max_tokens,
-                               "input_extra": self._extra(prompt.files)}
+                               "input_extra": self._extra(prompt.files),
+                               "id_slot": self._slot}
+        if self.facts.kind == "llama.cpp":  # its own endpoint tells the slot it used
+            return "/completion", {**common, "prompt": defused_text(prompt, params.stop),
+                                   "n_predict": params.max_tokens, "id_slot": self._slot}
         body = {**common, "prompt": defused_text(prompt, params.stop),
                 "max_tokens": params.max_tokens, "stream_options": {"include_usage": True}}
         if self.facts.model:

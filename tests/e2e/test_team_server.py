@@ -1,7 +1,7 @@
 """`hearth-lsp team-server` for real: it starts the built llama-server, prints the settings
 editors need, serves two hearth language servers (each over stdio with its own editor), and
 stops cleanly on Ctrl-C. And hearth over stdio against llama-server with a model that cannot
-fill in the middle: the status says why it uses /v1/completions."""
+fill in the middle: the status says why it uses /completion."""
 
 from __future__ import annotations
 
@@ -148,7 +148,7 @@ async def test_status_says_why_completions_are_used(embedded_model: Path, tmp_pa
                                                         "serverUrl": server.url,
                                                         "maxTokens": 8})
             assert ready["state"] == "ready" and ready["template"] == "base", ready
-            assert "/v1/completions" in ready["message"]
+            assert "suggestions come from /completion" in ready["message"]
             assert "Infill is not supported by this model" in ready["message"]
             uri = open_doc(client, tmp_path / "greet.py", SOURCE)
             result = await asyncio.wait_for(client.text_document_inline_completion_async(

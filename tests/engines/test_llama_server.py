@@ -1,6 +1,6 @@
 """The HTTP engine against llama.cpp's own llama-server (built from the llama.cpp inside
 llama-cpp-python's sdist) over loopback: detection through /props and /tokenize, /infill with
-the other files as input_extra, the fallback to /v1/completions where the model has no FIM
+the other files as input_extra, the fallback to /completion where the model has no FIM
 tokens, cancelling on a keystroke, a server that restarts, dies or takes too long, an API key."""
 
 from __future__ import annotations
@@ -178,6 +178,43 @@ def test_a_keystroke_closes_the_stream_and_the_slot_goes_idle(
         assert server.established_connections() == 0
 
 
+def test_the_next_keystroke_waits_for_its_own_warm_slot(endless_model: Path) -> None:
+    """With several slots, a request sent while the cancelled one still occupies its slot
+    would get an idle slot with a cold cache; hearth pins the slot that holds its prompt."""
+    with LlamaCppServer(endless_model, context=4 * 4096, slots=4) as server:
+        engine = load_engine(http(server.url))
+        assert isinstance(engine, HttpEngine)
+        code = "".join(f"value_{n} = compute({n})\n" for n in range(12))
+        first = engine.generate(Prompt.plain(code), GenerationParams(max_tokens=4),
+                                CancelToken())
+        assert first.generated_tokens == 4
+        busy, streaming = CancelToken(), threading.Event()
+        results: list[Any] = []
+
+        def watch(text: str) -> bool:
+            if len(text) > 10:
+                streaming.set()
+            return False
+
+        long = threading.Thread(target=lambda: engine.generate(
+            Prompt.plain(code + "a"), GenerationParams(max_tokens=30000, stop_when=watch), busy))
+        long.start()
+        assert streaming.wait(30)
+        # The next keystroke's request arrives while the slot is still generating...
+        nxt = threading.Thread(target=lambda: results.append(engine.generate(
+            Prompt.plain(code + "ab"), GenerationParams(max_tokens=4), CancelToken())))
+        nxt.start()
+        time.sleep(0.3)
+        assert not results, "it did not wait for its slot"
+        busy.cancel()  # ...and the keystroke cancels the one before
+        long.join(10)
+        nxt.join(30)
+        # It ran in the same slot, on the prompt already in its cache.
+        assert results and results[0].generated_tokens == 4
+        assert results[0].reused_tokens >= first.prompt_tokens - 2
+        assert sum(server.slots_busy()) == 0
+
+
 def test_too_slow_stops_at_the_deadline_and_the_server_stops_too(endless_model: Path) -> None:
     with LlamaCppServer(endless_model, context=32768) as server:
         engine = load_engine(http(server.url))
@@ -217,7 +254,7 @@ def test_a_server_that_dies_mid_stream(endless_model: Path) -> None:
 
         started = time.monotonic()
         with pytest.raises(ServerUnavailable,
-                           match="ended its reply to /v1/completions before finishing"):
+                           match="ended its reply to /completion before finishing"):
             engine.generate(Prompt.plain("z = "), GenerationParams(
                 max_tokens=30000, stop_when=kill_when_streaming), CancelToken())
         assert time.monotonic() - started < 10
