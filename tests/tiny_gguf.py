@@ -41,8 +41,11 @@ def write_tiny_gguf(
     allow_eos: bool = False,
     allow_newlines: bool = True,
     chat_template: str | None = None,
+    head_dim: int | None = None,
 ) -> Path:
-    """Write the model to ``path`` and return it. ``extra_special`` adds control tokens (FIM)."""
+    """Write the model to ``path`` and return it. ``extra_special`` adds control tokens (FIM).
+    ``head_dim`` widens the attention heads past HIDDEN / HEADS: a small file whose KV cache
+    per token is large (for memory checks)."""
     rng = np.random.default_rng(seed)
     tokens, types = vocabulary(extra_special)
     vocab = len(tokens)
@@ -56,6 +59,11 @@ def write_tiny_gguf(
     writer.add_head_count(HEADS)
     writer.add_head_count_kv(HEADS)
     writer.add_layer_norm_rms_eps(1e-5)
+    width = HIDDEN if head_dim is None else HEADS * head_dim  # all heads of q, k or v
+    if head_dim is not None:
+        writer.add_key_length(head_dim)
+        writer.add_value_length(head_dim)
+        writer.add_rope_dimension_count(head_dim)
     writer.add_tokenizer_model("llama")
     writer.add_token_list(tokens)
     writer.add_token_types(types)
@@ -90,8 +98,9 @@ def write_tiny_gguf(
     for layer in range(LAYERS):
         block = f"blk.{layer}"
         writer.add_tensor(f"{block}.attn_norm.weight", np.ones(HIDDEN, dtype=np.float32))
-        for part in ("attn_q", "attn_k", "attn_v", "attn_output"):
-            writer.add_tensor(f"{block}.{part}.weight", weights(HIDDEN, HIDDEN))
+        for part in ("attn_q", "attn_k", "attn_v"):
+            writer.add_tensor(f"{block}.{part}.weight", weights(width, HIDDEN))
+        writer.add_tensor(f"{block}.attn_output.weight", weights(HIDDEN, width))
         writer.add_tensor(f"{block}.ffn_norm.weight", np.ones(HIDDEN, dtype=np.float32))
         writer.add_tensor(f"{block}.ffn_gate.weight", weights(FEED_FORWARD, HIDDEN))
         writer.add_tensor(f"{block}.ffn_up.weight", weights(FEED_FORWARD, HIDDEN))
