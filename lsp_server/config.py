@@ -84,14 +84,14 @@ def computed(factory: Callable[[], T], validate: Validator, doc: str, **facts: A
 class Settings:
     # -- the model and what runs it
     model_path: str = setting(
-        "", FilePath(), "A GGUF model file (or a GGML file with `engine` = `ctransformers`)."
+        "", FilePath(), "A GGUF model file (or a GGML file with `hearth.engine` = `ctransformers`)."
         " Fill-in-the-middle models (Qwen2.5-Coder, StarCoder2, DeepSeek-Coder, CodeLlama,"
         " CodeGemma) are detected from the file's metadata.",
         reload=True, workspace=False, shown_default="the embedded Gemma 3 270M")
     engine: EngineName = setting(
         "llama_cpp", Choice(ENGINES), "What runs the model: `llama_cpp` (llama-cpp-python),"
         " `ctransformers` (legacy GGML/GGUF v2-v3 llama files) or `http` (an inference server"
-        " on your network, see `serverUrl`).", reload=True)
+        " on your network, see `hearth.serverUrl`).", reload=True)
     model_type: str = setting(
         "", Text(), "ctransformers only: the architecture of a legacy GGML file (e.g. `llama`,"
         " `gpt2`, `starcoder`).", reload=True)
@@ -137,8 +137,8 @@ class Settings:
         True, Flag(), "Answer `textDocument/inlineCompletion`: suggestions as ghost text.")
     completion_item: bool = setting(
         True, Flag(), "Offer the suggestion as an item of the completion menu, for editors"
-        " without ghost text. In VS Code this applies while `inlineCompletion` is off (VS Code"
-        " cannot tell Ctrl+Space from typing).")
+        " without ghost text. In VS Code this applies while `hearth.inlineCompletion` is off"
+        " (VS Code cannot tell Ctrl+Space from typing).")
     # -- bug fixes and explanations
     code_actions: bool = setting(
         True, Flag(), "Offer *Fix with hearth* and *Explain with hearth* code actions.")
@@ -166,7 +166,7 @@ class Settings:
         " `hearth`).")
     # -- a team's inference server (engine = "http")
     server_url: str = setting(
-        "", Url(), "With `engine` = `http`: the inference server on your network, e.g."
+        "", Url(), "With `hearth.engine` = `http`: the inference server on your network, e.g."
         " `http://gpu-box.lan:8080` (llama.cpp's server or any OpenAI-compatible"
         " `/v1/completions`).", reload=True, workspace=False)
     api_key_env: str = setting(
