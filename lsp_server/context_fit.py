@@ -13,6 +13,7 @@ from .config import Settings
 from .doctor import _cgroup_limit, _meminfo, model_report
 
 GB = 1e9
+DEFAULT_CONTEXT = Settings().context_size
 
 
 class ContextTooLarge(ValueError):
@@ -44,7 +45,9 @@ def model_memory(settings: Settings) -> int:
 
 def fit_context(settings: Settings, *, freed: int = 0, available: int | None = None) -> Fitted:
     """``settings`` with a context size the model and this machine can hold. ``freed`` is the
-    memory the model in use gives back before this one loads. Raises ``ContextTooLarge``.
+    memory the model in use gives back before this one loads. Raises ``ContextTooLarge`` for
+    a context size above the default whose estimate does not fit (at the default or below, a
+    model that does not fit is the model's size, not the setting's: the load will say).
 
     Only llama.cpp's files are checked (an inference server has its own context; legacy GGML
     files have no such header)."""
@@ -56,11 +59,13 @@ def fit_context(settings: Settings, *, freed: int = 0, available: int | None = N
     note = ""
     trained = report.context_length
     if trained and settings.context_size > trained:
-        note = (f"hearth.contextSize: {settings.context_size} tokens is more than"
-                f" {report.name or 'the model'} was trained for; using {trained}")
+        if settings.context_size != DEFAULT_CONTEXT:  # the default, lowered, is no news
+            note = (f"hearth.contextSize: {settings.context_size} tokens is more than"
+                    f" {report.name or 'the model'} was trained for; using {trained}")
         settings = replace(settings, context_size=trained)
     available = available_memory() if available is None else available
-    if available and report.estimated_memory > available + freed:
+    too_big = available and report.estimated_memory > available + freed
+    if too_big and settings.context_size > DEFAULT_CONTEXT:
         raise ContextTooLarge(
             f"hearth.contextSize: {settings.context_size} tokens need about"
             f" {report.kv_cache_bytes / GB:.1f} GB of KV cache"

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from ..assist import Assistant, ExplainResult
 from ..config import RELOAD_KEYS, Settings
-from ..context_fit import ContextTooLarge, fit_context, model_memory
+from ..context_fit import DEFAULT_CONTEXT, ContextTooLarge, fit_context, model_memory
 from ..engines.base import CancelToken, Engine, EngineError, GenerationParams, ModelInfo, Prompt
 from ..index import WorkspaceIndex
 from ..instructions import load_instruction
@@ -34,6 +34,7 @@ WARM_UP_PROMPT = "def add(a, b):\n    return"
 WARM_UP_LIMIT_S = 5.0  # an inference server that does not answer must not hold up start-up
 EXPLANATIONS_KEPT = 64
 INSTRUCTIONS = ("fix", "explain")  # the prompt files an Assistant reads
+
 
 @dataclass(frozen=True)
 class _Opened:
@@ -148,15 +149,10 @@ class ModelHost:
         try:
             fitted = fit_context(settings, freed=freed)
         except ContextTooLarge as exc:
-            default = Settings().context_size
-            if working is not None or settings.context_size <= default:
+            if working is not None:
                 raise
-            self.rejected = f"{exc}; using {default}"
-            settings = replace(settings, context_size=default)
-            try:
-                fitted = fit_context(settings, freed=freed)
-            except ContextTooLarge:
-                return settings  # even the default does not fit: the load will tell
+            self.rejected = f"{exc}; using {DEFAULT_CONTEXT}"
+            fitted = fit_context(replace(settings, context_size=DEFAULT_CONTEXT), freed=freed)
         if fitted.note:
             self.notes.append(fitted.note)
         return fitted.settings

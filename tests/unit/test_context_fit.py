@@ -63,3 +63,15 @@ def test_servers_and_unreadable_files_are_left_to_the_load(tmp_path: Path) -> No
 
 def test_available_memory_is_read_from_this_machine() -> None:
     assert available_memory() > 64 << 20
+
+
+def test_at_the_default_context_or_below_nothing_is_refused(wide: Path) -> None:
+    # what does not fit then is the model itself, not the setting: the load says so
+    settings = Settings(model_path=str(wide), context_size=4096)
+    assert fit_context(settings, available=1 << 20).settings == settings
+
+
+def test_the_default_is_lowered_for_a_short_model_without_a_note(tmp_path: Path) -> None:
+    short = write_tiny_gguf(tmp_path / "short.gguf", context_length=2048)
+    fitted = fit_context(Settings(model_path=str(short)), available=8 * GB)
+    assert fitted.settings.context_size == 2048 and fitted.note == ""
