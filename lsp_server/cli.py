@@ -110,20 +110,19 @@ def _setup_logging(log_file: Path | None, level: str) -> None:
 def _serve(args: argparse.Namespace) -> int:
     settings = settings_from(args)
     _setup_logging(args.log_file, args.log_level or settings.log_level)
+    from .protocol import serve_stdio, serve_tcp
     from .server import create_server
 
     server = create_server(settings)
     if args.tcp:
         host, _, port = args.tcp.rpartition(":")
-        server.start_tcp(host or "127.0.0.1", int(port))
-        return 0
+        return serve_tcp(server, host or "127.0.0.1", int(port))
     # LSP owns the real stdout; anything else that writes to file descriptor 1 (a native
     # library's printf) goes to stderr instead of corrupting the protocol stream.
     lsp_out = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
     sys.stdout = sys.stderr
-    server.start_io(sys.stdin.buffer, lsp_out)
-    return 0
+    return serve_stdio(server, sys.stdin.buffer, lsp_out)  # 0 after shutdown + exit, else 1
 
 
 def _complete(args: argparse.Namespace) -> int:

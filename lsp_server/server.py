@@ -20,21 +20,19 @@ import logging
 import os
 import time
 import uuid
-from collections.abc import Callable, Coroutine, Generator, Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from typing import Any
 
 from lsprotocol import types
-from lsprotocol.types import ResponseError
 from pygls import uris
-from pygls.exceptions import JsonRpcInternalError, JsonRpcInvalidParams
 from pygls.lsp.server import LanguageServer
-from pygls.protocol import LanguageServerProtocol, lsp_method
 from pygls.workspace import Workspace
 
 from . import __version__
 from .config import Settings, merge
 from .documents import DocumentStore, Encoding
 from .index import WorkspaceIndex
+from .protocol import HearthProtocol
 from .service import Level, ModelService, NoProgress, Progress
 from .syntax import DocumentTrees
 from .watcher import WorkspaceWatcher
@@ -46,52 +44,6 @@ STATUS_NOTIFICATION = "hearth/status"
 STATUS_INTERVAL_S = 1.0
 _MESSAGE_TYPES = {Level.ERROR: types.MessageType.Error, Level.WARNING: types.MessageType.Warning,
                   Level.INFO: types.MessageType.Info}
-
-
-class _Rejected:
-    """A message that could not be read; already answered (or ignorable)."""
-
-    jsonrpc = ""
-
-
-class HearthProtocol(LanguageServerProtocol):
-    """Document sync goes to hearth's own store (LSP line breaks, per-encoding columns),
-    not pygls's workspace, so each change is applied once. Malformed messages are answered
-    with an error instead of being dropped (a client would wait forever for the reply)."""
-
-    def structure_message(self, data: dict[str, Any]) -> Any:
-        try:
-            return super().structure_message(data)
-        except (JsonRpcInvalidParams, JsonRpcInternalError):
-            if isinstance(data.get("method"), str) and isinstance(data.get("id"), int | str):
-                self._send_response(data["id"], error=ResponseError(
-                    code=JsonRpcInvalidParams.CODE,
-                    message=f"invalid params for {data['method']}"))
-            return _Rejected()
-
-    def handle_message(self, message: Any) -> None:
-        if isinstance(message, _Rejected) or not hasattr(message, "jsonrpc"):
-            log.warning("ignoring a message that is not a JSON-RPC object")
-            return
-        super().handle_message(message)
-
-    @lsp_method(types.TEXT_DOCUMENT_DID_OPEN)
-    def lsp_text_document__did_open(self, params: types.DidOpenTextDocumentParams
-                                    ) -> Generator[Any, Any, None]:
-        if (handler := self.fm.features.get(types.TEXT_DOCUMENT_DID_OPEN)) is not None:
-            yield handler, (params,), None
-
-    @lsp_method(types.TEXT_DOCUMENT_DID_CHANGE)
-    def lsp_text_document__did_change(self, params: types.DidChangeTextDocumentParams
-                                      ) -> Generator[Any, Any, None]:
-        if (handler := self.fm.features.get(types.TEXT_DOCUMENT_DID_CHANGE)) is not None:
-            yield handler, (params,), None
-
-    @lsp_method(types.TEXT_DOCUMENT_DID_CLOSE)
-    def lsp_text_document__did_close(self, params: types.DidCloseTextDocumentParams
-                                     ) -> Generator[Any, Any, None]:
-        if (handler := self.fm.features.get(types.TEXT_DOCUMENT_DID_CLOSE)) is not None:
-            yield handler, (params,), None
 
 
 class HearthServer(LanguageServer):

@@ -16,6 +16,9 @@ PRIVATE = ("hearth does not send this file to the model: it is on the secrets de
            " (credentials, keys, .env files, or hearth.exclude)")
 
 
+UINTEGER_MAX = 2**31 - 1
+
+
 def refuse_private(ls: HearthServer, doc: Document) -> None:
     """An error reply for a model request on a secret file."""
     if ls.is_private(doc.uri):
@@ -58,8 +61,9 @@ def parse_range(value: Any) -> types.Range:
         numbers = [start["line"], start["character"], end["line"], end["character"]]
     except (KeyError, TypeError) as exc:
         raise JsonRpcInvalidParams(f"not a range: {value!r}") from exc
-    if not all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in numbers):
-        raise JsonRpcInvalidParams(f"not a range: {value!r}")
+    if not all(isinstance(n, int) and not isinstance(n, bool) and 0 <= n <= UINTEGER_MAX
+               for n in numbers):  # LSP positions are uintegers
+        raise JsonRpcInvalidParams(f"not a range: {value!r}"[:300])
     return types.Range(start=types.Position(line=numbers[0], character=numbers[1]),
                        end=types.Position(line=numbers[2], character=numbers[3]))
 

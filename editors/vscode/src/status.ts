@@ -66,6 +66,7 @@ export function describe(status: HearthStatus | undefined, client: ClientState):
     ["Engine", status.engine && (status.template ? `${status.engine}, template ${status.template}` : status.engine)],
     ["Loaded in", status.state === "ready" ? ms(status.loadMs) : undefined],
     ["Last completion", ms(status.lastLatencyMs)],
+    ["Last load failed", status.loadError ?? undefined],
   ];
   const g = status.generations;
   if (g) {

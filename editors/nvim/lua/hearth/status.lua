@@ -21,6 +21,7 @@ local M = {}
 ---@field generations table<string, integer>
 ---@field workerRestarts integer
 ---@field lastStopLatencyMs number|vim.NIL|nil
+---@field loadError string|vim.NIL|nil
 ---@field index {files: integer, symbols: integer, pending: integer, scanMs: number|vim.NIL|nil}
 
 --- How each state the server may report is shown: every state of the contract
@@ -119,6 +120,9 @@ function M.format(status)
     table.insert(lines, ('  requests  %d completed, %d cancelled, %d dropped, %d failed%s'):format(
       number(g.completed) or 0, number(g.cancelled) or 0, number(g.dropped) or 0,
       number(g.failed) or 0, status.busy == true and ' (busy)' or ''))
+  end
+  if text(status.loadError) ~= '' then
+    table.insert(lines, ('  reload    failed: %s'):format(status.loadError))
   end
   if text(status.version) ~= '' then
     table.insert(lines, ('  server    hearth-lsp %s'):format(status.version))

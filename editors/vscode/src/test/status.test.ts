@@ -5,7 +5,7 @@ import { describe, HearthStatus, isStatus, summary } from "../status";
 const ready: HearthStatus = {
   state: "ready", message: "ready", model: "Qwen2.5 Coder 1.5B Q4_K_M", path: "/models/qwen.gguf",
   engine: "llama_cpp", template: "qwen", loadMs: 812.4, warmUpMs: 90, lastLatencyMs: 41.6, busy: false,
-  version: "0.1.0", workerRestarts: 0, lastStopLatencyMs: null,
+  version: "0.1.0", workerRestarts: 0, lastStopLatencyMs: null, loadError: null,
   generations: { started: 12, completed: 10, cancelled: 2, dropped: 0, failed: 0 },
   index: { files: 3, symbols: 12, pending: 0, scanMs: 4.2 },
 };
@@ -18,6 +18,12 @@ test("ready: model in the tooltip, last latency in the text", () => {
   assert.match(view.tooltip, /\| Engine \| llama\\_cpp, template qwen \|/);
   assert.match(view.tooltip, /\| Loaded in \| 812 ms \|/);
   assert.match(view.tooltip, /10 completed, 2 cancelled/);
+});
+
+test("ready after a failed reload: the previous model serves, the tooltip says why", () => {
+  const view = describe({ ...ready, loadError: "model file not found: /m/new.gguf" }, "running");
+  assert.match(view.tooltip, /\| Last load failed \| model file not found: \/m\/new\\\.gguf \|/);
+  assert.doesNotMatch(describe(ready, "running").tooltip, /Last load failed/);
 });
 
 test("ready before any completion shows no latency", () => {
