@@ -6,6 +6,7 @@ parser recurses once per level) and within a time limit (a network file system t
 from __future__ import annotations
 
 import os
+import re
 import stat
 import threading
 from collections.abc import Callable
@@ -49,48 +50,47 @@ def check_nesting(text: str, limit: int = MAX_NESTING) -> None:
     """Refuse TOML whose arrays and inline tables nest deeper than ``limit``, before the parser
     (which recurses once per level) sees it. Brackets inside strings and comments do not
     count."""
-    depth = deepest = 0
-    index, end = 0, len(text)
-    while index < end:
-        char = text[index]
+    depth = 0
+    index = 0
+    while found := _MARKS.search(text, index):
+        char, index = found.group(), found.start()
+        if char == "#":
+            index = _end(_COMMENT, text, index)
+            continue
         if char in "\"'":
             index = _after_string(text, index)
             continue
-        if char == "#":
-            newline = text.find("\n", index)
-            index = end if newline < 0 else newline + 1
-            continue
         if char in "[{":
             depth += 1
-            if depth > deepest:
-                deepest = depth
-                if deepest > limit:
-                    raise PromptFileError(f"nested deeper than {limit} levels")
-        elif char in "]}":
+            if depth > limit:
+                raise PromptFileError(f"nested deeper than {limit} levels")
+        else:
             depth = max(0, depth - 1)
         index += 1
 
 
+_MARKS = re.compile(r"[\"'#\[\]{}]")
+_COMMENT = re.compile(r"#[^\n]*")
+_STRINGS = {  # possessive: a string that never closes ends where it stops, at once
+    # up to two quotes of the text may stand right before the closing three
+    '"""': re.compile(r'"""(?:[^"\\]+|\\.|"(?!""))*+(?:"{3,5})?', re.DOTALL),
+    "'''": re.compile(r"'''(?:[^']+|'(?!''))*+(?:'{3,5})?"),
+    '"': re.compile(r'"(?:[^"\\\n]+|\\.)*+"?'),
+    "'": re.compile(r"'[^'\n]*+'?"),
+}
+
+
 def _after_string(text: str, start: int) -> int:
     """The index just past the string that starts at ``start`` (basic or literal, one line or
-    multi-line); the end of ``text`` if it never closes (the parser will say so)."""
+    multi-line)."""
     quote = text[start]
-    if text.startswith(quote * 3, start):
-        close = text.find(quote * 3, start + 3)
-        while quote == '"' and close > 0 and _escaped(text, close):
-            close = text.find(quote * 3, close + 1)
-        return len(text) if close < 0 else close + 3
-    index = start + 1
-    while index < len(text) and text[index] not in (quote, "\n"):
-        index += 2 if quote == '"' and text[index] == "\\" else 1
-    return index + 1
+    kind = quote * 3 if text.startswith(quote * 3, start) else quote
+    return _end(_STRINGS[kind], text, start)
 
 
-def _escaped(text: str, index: int) -> bool:
-    backslashes = 0
-    while index - backslashes - 1 >= 0 and text[index - backslashes - 1] == "\\":
-        backslashes += 1
-    return backslashes % 2 == 1
+def _end(pattern: re.Pattern[str], text: str, start: int) -> int:
+    found = pattern.match(text, start)
+    return found.end() if found else len(text)
 
 
 def within_time_limit(read: Callable[[], T], limit_s: float = TIME_LIMIT_S) -> T:

@@ -91,3 +91,21 @@ def test_the_bundled_prompts_are_within_the_limits() -> None:
     assert {t.family for t in completion_templates()} >= {"base"}
     load_instruction("fix")
     load_instruction("explain")
+
+
+@pytest.mark.parametrize("text", [
+    'x = ["""a""""' + ", [" * 70 + "]" * 71 + "\n",  # a quote of the text, then the closing
+    "x = ['''a'''''" + ", [" * 70 + "]" * 71 + "\n",
+    'x = ["a\\"", ' + "[" * 70 + "]" * 71 + "\n",
+])
+def test_deep_nesting_after_a_string_still_counts(text: str) -> None:
+    with pytest.raises(PromptFileError, match="nested deeper"):
+        check_nesting(text)
+
+
+def test_an_unclosed_string_costs_no_backtracking() -> None:
+    began = time.monotonic()
+    for tail in ("\\\n", "\\", ""):
+        check_nesting('a = "' + "x" * 100_000 + tail)
+        check_nesting('a = """' + "x" * 100_000 + tail)
+    assert time.monotonic() - began < 1
