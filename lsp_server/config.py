@@ -1,8 +1,11 @@
-"""Settings: one frozen dataclass, parsed leniently from editor options, TOML files and flags.
+"""Settings, each declared once: its type and default (the dataclass field), how its value is
+checked, whether a change reloads the model, whether a workspace may choose it, and what it
+does. The VS Code extension's ``contributes.configuration`` and the README's table are
+generated from these declarations (scripts/settings_docs.py) and tested against them.
 
-Keys are accepted in camelCase (as editors send them) or snake_case, flat or nested under
-``"hearth"``. A bad value never stops the server: it is reported by key and the previous value
-is kept.
+Values come leniently from editor options, TOML files and flags: keys in camelCase (as editors
+send them) or snake_case, flat or nested under ``"hearth"``. A bad value never stops the server:
+it is reported by key and the value in force is kept.
 """
 
 from __future__ import annotations
@@ -14,20 +17,34 @@ import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any, Literal, cast
+from typing import Any, Literal, TypeVar
 
-import pathspec
+from .validators import (
+    Choice,
+    EnvName,
+    FilePath,
+    Flag,
+    Globs,
+    IntRange,
+    PartlyValid,
+    Sha256,
+    Text,
+    Url,
+    Validator,
+)
 
 EngineName = Literal["llama_cpp", "ctransformers", "http"]
 ENGINES: tuple[EngineName, ...] = ("llama_cpp", "ctransformers", "http")
 SearchMode = Literal["off", "checked", "always"]
-SEARCH_MODES: tuple[SearchMode, ...] = ("off", "checked", "always")
+SEARCH_MODES: tuple[SearchMode, ...] = ("checked", "always", "off")
 FixMethod = Literal["auto", "search", "rewrite"]
 FIX_METHODS: tuple[FixMethod, ...] = ("auto", "search", "rewrite")
 ServerApi = Literal["auto", "infill", "completions"]
 SERVER_APIS: tuple[ServerApi, ...] = ("auto", "infill", "completions")
 RiskyMode = Literal["drop", "flag"]
 RISKY_MODES: tuple[RiskyMode, ...] = ("drop", "flag")
+LogLevel = Literal["debug", "info", "warning", "error"]
+LOG_LEVELS: tuple[LogLevel, ...] = ("debug", "info", "warning", "error")
 
 
 def default_threads() -> int:
@@ -37,184 +54,158 @@ def default_threads() -> int:
 
 
 @dataclass(frozen=True)
+class Setting:
+    """What is declared about one setting besides its type and default."""
+
+    validate: Validator
+    doc: str  # Markdown: the editor's description and the README's
+    reload: bool = False  # a change loads the model again
+    # False: only the user's own settings may choose it, never a workspace's (a project folder
+    # someone else wrote): what runs, where code may be sent, what is trusted.
+    workspace: bool = True
+    shown_default: str = ""  # the default as people read it, when not the value itself
+    computed: bool = False  # the default is worked out on this machine (editors show it empty)
+    contributed: bool = True  # False: set by hearth's own clients, not offered to users
+
+
+T = TypeVar("T")
+
+
+def setting(default: T, validate: Validator, doc: str, **facts: Any) -> T:
+    return dataclasses.field(default=default, metadata={"setting": Setting(validate, doc, **facts)})
+
+
+def computed(factory: Callable[[], T], validate: Validator, doc: str, **facts: Any) -> T:
+    return dataclasses.field(default_factory=factory, metadata={
+        "setting": Setting(validate, doc, computed=True, **facts)})
+
+
+@dataclass(frozen=True)
 class Settings:
-    # Model and engine
-    model_path: str = ""  # empty: the embedded Gemma 3 270M package
-    engine: EngineName = "llama_cpp"
-    model_type: str = ""  # ctransformers only: the architecture of a legacy GGML file
-    threads: int = dataclasses.field(default_factory=default_threads)
-    context_size: int = 4096
-    # Map the model file instead of reading it: shares a big model's memory between several
-    # servers, but the file must then not be rewritten in place while hearth runs.
-    use_mmap: bool = False
-    # Completions
-    max_tokens: int = 64
-    time_budget_ms: int = 1500
-    prompt_tokens: int = 1024  # prefix + suffix (+ project context) budget
-    completion_template: str = "auto"  # a prompts/completion/*.toml family, or auto-detect
-    prompts_dir: str = ""  # a folder with the user's own prompts/, searched first
-    inline_completion: bool = True
-    completion_item: bool = True
-    # Models without fill-in-the-middle: explore and rank alternatives by how they lead into
-    # the code after the cursor "checked" (when the first suggestion fails a check), "always"
-    # (better suggestions, several times the latency) or "off".
-    suggestion_search: SearchMode = "checked"
-    # A suggestion or fix adding a process, file deletion or network call the code around it
-    # does not make: "drop" it, or "flag" it (served, with a warning in the server log).
-    risky_suggestions: RiskyMode = "drop"
-    # Bug fixes and explanations
-    code_actions: bool = True
-    explain_on_hover: bool = False
-    # "search": the small edit the model finds likeliest (base models, local engines only);
-    # "rewrite": the model writes the corrected code; "auto": search for models without a
-    # chat template when the engine can, rewrite otherwise.
-    fix_method: FixMethod = "auto"
-    fix_max_tokens: int = 384  # beyond the length of the code being fixed
-    explain_max_tokens: int = 384
-    command_timeout_ms: int = 120_000  # a fix or an explanation stops after this long
-    explain_show_message: bool = True  # also window/showMessage (hearth's clients turn it off)
-    # Own diagnostics
-    diagnostics: bool = True
-    # LAN inference server (engine = "http")
-    server_url: str = ""
-    api_key_env: str = ""  # name of the environment variable holding a bearer token
-    ca_bundle: str = ""
-    server_model: str = ""  # the model name the server knows; empty: the first it lists
-    server_api: ServerApi = "auto"  # auto: llama.cpp's /infill when the server has it
-    server_connect_timeout_ms: int = 2000
-    server_read_timeout_ms: int = 30000  # longest silence while a reply streams in
-    # Audit: refuse to load a model whose SHA-256 differs
-    model_sha256: str = ""
-    # Workspace
-    exclude: tuple[str, ...] = ()  # extra deny-list globs, never indexed nor put in a prompt
-    log_level: str = "warning"
+    # -- the model and what runs it
+    model_path: str = setting(
+        "", FilePath(), "A GGUF model file (or a GGML file with `hearth.engine` = `ctransformers`)."
+        " Fill-in-the-middle models (Qwen2.5-Coder, StarCoder2, DeepSeek-Coder, CodeLlama,"
+        " CodeGemma) are detected from the file's metadata.",
+        reload=True, workspace=False, shown_default="the embedded Gemma 3 270M")
+    engine: EngineName = setting(
+        "llama_cpp", Choice(ENGINES), "What runs the model: `llama_cpp` (llama-cpp-python),"
+        " `ctransformers` (legacy GGML/GGUF v2-v3 llama files) or `http` (an inference server"
+        " on your network, see `hearth.serverUrl`).", reload=True)
+    model_type: str = setting(
+        "", Text(), "ctransformers only: the architecture of a legacy GGML file (e.g. `llama`,"
+        " `gpt2`, `starcoder`).", reload=True)
+    threads: int = computed(
+        default_threads, IntRange(1, 256), "CPU threads for generation (llama.cpp on every"
+        " core collapses when anything else runs).",
+        reload=True, shown_default="cores − 1 (at most 8)")
+    context_size: int = setting(
+        4096, IntRange(256, 1 << 20), "The model's context window, in tokens. More than the"
+        " model was trained for is lowered to that; a size whose KV cache this machine's free"
+        " memory cannot hold is refused before anything is allocated.", reload=True)
+    use_mmap: bool = setting(
+        False, Flag(), "Map the model file instead of reading it into memory: several servers"
+        " share a big model's memory, but the file must not be rewritten while hearth runs.",
+        reload=True)
+    model_sha256: str = setting(
+        "", Sha256(), "Refuse to load a model whose SHA-256 differs (64 hexadecimal digits),"
+        " for audited sites. Empty: no check.", reload=True, workspace=False)
+    # -- completions
+    max_tokens: int = setting(64, IntRange(1, 1 << 16), "Longest suggestion, in tokens.")
+    time_budget_ms: int = setting(
+        1500, IntRange(50, 600_000), "Time allowed for one suggestion, in milliseconds; what"
+        " is generated by then is shown.")
+    prompt_tokens: int = setting(
+        1024, IntRange(64, 1 << 20), "Tokens of context put in the prompt: before and after"
+        " the cursor, and from the project.")
+    completion_template: str = setting(
+        "auto", Text(), "The prompt template family (a file in `prompts/completion/`), or"
+        " `auto` to detect it from the model.", reload=True)
+    prompts_dir: str = setting(
+        "", FilePath(), "A folder with your own prompt files (`completion/*.toml`, `fix.toml`,"
+        " `explain.toml`), searched before the bundled ones.", reload=True, workspace=False)
+    suggestion_search: SearchMode = setting(
+        "checked", Choice(SEARCH_MODES), "Explore and rank alternative suggestions: `checked`"
+        " when the first one fails a syntax or layout check, `always` (better, several times"
+        " slower on a small CPU), or `off`.")
+    risky_suggestions: RiskyMode = setting(
+        "drop", Choice(RISKY_MODES), "A suggestion or fix that adds a call running a process"
+        " or code, deleting files or opening a network connection, where the code around it"
+        " makes no such call: `drop` it, or `flag` it (served, with a warning in the server"
+        " log).", workspace=False)
+    inline_completion: bool = setting(
+        True, Flag(), "Answer `textDocument/inlineCompletion`: suggestions as ghost text.")
+    completion_item: bool = setting(
+        True, Flag(), "Offer the suggestion as an item of the completion menu, for editors"
+        " without ghost text. In VS Code this applies while `hearth.inlineCompletion` is off"
+        " (VS Code cannot tell Ctrl+Space from typing).")
+    # -- bug fixes and explanations
+    code_actions: bool = setting(
+        True, Flag(), "Offer *Fix with hearth* and *Explain with hearth* code actions.")
+    explain_on_hover: bool = setting(
+        False, Flag(), "Explain code on hover (off by default: hovers fire on every mouse"
+        " move).")
+    fix_method: FixMethod = setting(
+        "auto", Choice(FIX_METHODS), "How quick fixes are found: `search` tries small edits and"
+        " keeps the one the model finds likeliest (base models such as the embedded one; local"
+        " engines only), `rewrite` has the model write the corrected code (instruction models),"
+        " `auto` picks by the model's chat template.")
+    fix_max_tokens: int = setting(
+        384, IntRange(1, 1 << 16), "Longest fix, in tokens, beyond the length of the code"
+        " being fixed.")
+    explain_max_tokens: int = setting(
+        384, IntRange(1, 1 << 16), "Longest explanation, in tokens.")
+    command_timeout_ms: int = setting(
+        120_000, IntRange(1000, 3_600_000), "A fix or an explanation stops after this long, in"
+        " milliseconds.")
+    explain_show_message: bool = setting(
+        True, Flag(), "Also send explanations as `window/showMessage` (hearth's own clients"
+        " show them themselves and turn this off).", contributed=False)
+    diagnostics: bool = setting(
+        True, Flag(), "Publish hearth's own diagnostics (tree-sitter syntax errors, source"
+        " `hearth`).")
+    # -- a team's inference server (engine = "http")
+    server_url: str = setting(
+        "", Url(), "With `hearth.engine` = `http`: the inference server on your network, e.g."
+        " `http://gpu-box.lan:8080` (llama.cpp's server or any OpenAI-compatible"
+        " `/v1/completions`).", reload=True, workspace=False)
+    api_key_env: str = setting(
+        "", EnvName(), "The *name* of an environment variable holding the inference server's"
+        " bearer token (the token itself never goes in settings).",
+        reload=True, workspace=False)
+    ca_bundle: str = setting(
+        "", FilePath(), "A PEM file of certificate authorities to trust for an `https://`"
+        " inference server.", reload=True, workspace=False)
+    server_model: str = setting(
+        "", Text(), "The model name the inference server knows.", reload=True,
+        shown_default="the first it lists")
+    server_api: ServerApi = setting(
+        "auto", Choice(SERVER_APIS), "The inference server's API: `infill` (llama.cpp's"
+        " `/infill`), `completions` (OpenAI `/v1/completions`) or `auto` (`/infill` when the"
+        " server has it).", reload=True)
+    server_connect_timeout_ms: int = setting(
+        2000, IntRange(50, 600_000), "Time allowed to connect to the inference server, in"
+        " milliseconds.", reload=True)
+    server_read_timeout_ms: int = setting(
+        30_000, IntRange(100, 3_600_000), "Longest silence while a reply streams in from the"
+        " inference server, in milliseconds.", reload=True)
+    # -- the workspace
+    exclude: tuple[str, ...] = setting(
+        (), Globs(), "Extra globs (gitignore syntax, any letter case) of files that are never"
+        " indexed nor put in a prompt.")
+    log_level: LogLevel = setting(
+        "warning", Choice(LOG_LEVELS), "How much the server logs (to stderr or `--log-file`;"
+        " in VS Code, the *hearth* output channel).")
 
 
-Validator = Callable[[Any], Any]
+SETTINGS: dict[str, Setting] = {f.name: f.metadata["setting"] for f in fields(Settings)}
+FIELD_NAMES = tuple(SETTINGS)
+RELOAD_KEYS = tuple(name for name, spec in SETTINGS.items() if spec.reload)
 
 
-def _int_at_least(low: int, high: int = 1 << 31) -> Validator:
-    def check(value: Any) -> int:
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise ValueError(f"must be an integer, got {value!r}")
-        if not low <= value <= high:
-            raise ValueError(f"must be between {low} and {high}, got {value}")
-        return value
-
-    return check
-
-
-def _bool(value: Any) -> bool:
-    if not isinstance(value, bool):
-        raise ValueError(f"must be true or false, got {value!r}")
-    return value
-
-
-def _str(value: Any) -> str:
-    if not isinstance(value, str):
-        raise ValueError(f"must be a string, got {value!r}")
-    return value
-
-
-def _choice(options: tuple[str, ...]) -> Validator:
-    def check(value: Any) -> str:
-        if value not in options:
-            raise ValueError(f"must be one of {', '.join(options)}, got {value!r}")
-        return cast(str, value)
-
-    return check
-
-
-def _path(value: Any) -> str:
-    text = _str(value).strip()
-    return os.path.expanduser(text) if text else ""
-
-
-def _sha256(value: Any) -> str:
-    text = _str(value).strip().lower()
-    if text and not re.fullmatch(r"[0-9a-f]{64}", text):
-        raise ValueError("must be 64 hexadecimal digits")
-    return text
-
-
-def _url(value: Any) -> str:
-    text = _str(value).strip()
-    if text and not re.fullmatch(r"https?://[^\s/?#]+(/[^\s?#]*)?", text):
-        raise ValueError(f"must be an http:// or https:// address, got {text!r}")
-    return text
-
-
-def _env_name(value: Any) -> str:
-    """The *name* of an environment variable: a token itself must never sit in a settings file."""
-    text = _str(value).strip()
-    if text and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", text):
-        raise ValueError("must be the name of an environment variable (the token stays in the"
-                         " environment, never in settings)")
-    return text
-
-
-class PartlyValid(ValueError):
-    """Some of a list's items are bad: the rest is used (a deny list keeps its good globs)."""
-
-    def __init__(self, message: str, value: Any) -> None:
-        super().__init__(message)
-        self.value = value
-
-
-def _globs(value: Any) -> tuple[str, ...]:
-    if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
-        raise ValueError(f"must be a list of glob strings, got {value!r}")
-    good, bad = [], []
-    for glob in value:
-        try:
-            pathspec.GitIgnoreSpec.from_lines([glob])
-        except ValueError:
-            bad.append(glob)
-        else:
-            good.append(glob)
-    if bad:
-        raise PartlyValid(f"not gitignore-style patterns, ignored: {', '.join(map(repr, bad))}",
-                          tuple(good))
-    return tuple(value)
-
-
-_VALIDATORS: dict[str, Validator] = {
-    "model_path": _path,
-    "engine": _choice(ENGINES),
-    "model_type": _str,
-    "threads": _int_at_least(1, 256),
-    "context_size": _int_at_least(256, 1 << 20),
-    "use_mmap": _bool,
-    "max_tokens": _int_at_least(1, 1 << 16),
-    "time_budget_ms": _int_at_least(50, 600_000),
-    "prompt_tokens": _int_at_least(64, 1 << 20),
-    "completion_template": _str,
-    "prompts_dir": _path,
-    "inline_completion": _bool,
-    "completion_item": _bool,
-    "suggestion_search": _choice(SEARCH_MODES),
-    "risky_suggestions": _choice(RISKY_MODES),
-    "code_actions": _bool,
-    "explain_on_hover": _bool,
-    "fix_method": _choice(FIX_METHODS),
-    "fix_max_tokens": _int_at_least(1, 1 << 16),
-    "explain_max_tokens": _int_at_least(1, 1 << 16),
-    "command_timeout_ms": _int_at_least(1000, 3_600_000),
-    "explain_show_message": _bool,
-    "diagnostics": _bool,
-    "server_url": _url,
-    "api_key_env": _env_name,
-    "ca_bundle": _path,
-    "server_model": _str,
-    "server_api": _choice(SERVER_APIS),
-    "server_connect_timeout_ms": _int_at_least(50, 600_000),
-    "server_read_timeout_ms": _int_at_least(100, 3_600_000),
-    "model_sha256": _sha256,
-    "exclude": _globs,
-    "log_level": _choice(("debug", "info", "warning", "error")),
-}
-FIELD_NAMES = tuple(f.name for f in fields(Settings))
-assert set(_VALIDATORS) == set(FIELD_NAMES)
+def needs_reload(old: Settings, new: Settings) -> bool:
+    """Whether going from ``old`` to ``new`` needs the model loaded again."""
+    return any(getattr(old, key) != getattr(new, key) for key in RELOAD_KEYS)
 
 
 def _snake(key: str) -> str:
@@ -237,11 +228,15 @@ def _flatten(raw: Mapping[str, Any]) -> dict[str, Any]:
     return flat
 
 
-def merge(base: Settings, raw: Any) -> tuple[Settings, list[str]]:
-    """Apply the known keys of ``raw`` over ``base``; return the result and one error per bad key.
+def merge(base: Settings, raw: Any, keep: Settings | None = None
+          ) -> tuple[Settings, list[str]]:
+    """``base`` with the known keys of ``raw`` applied; the result and one error per bad key.
 
-    Unknown keys are reported too (a typo should not silently do nothing); ``None`` means unset.
+    A bad value leaves the setting as ``keep`` has it (the settings in force; ``base`` when
+    not given). Unknown keys are reported too (a typo should not silently do nothing);
+    ``None`` means unset.
     """
+    keep = base if keep is None else keep
     if raw is None:
         return base, []
     if not isinstance(raw, Mapping):
@@ -250,26 +245,33 @@ def merge(base: Settings, raw: Any) -> tuple[Settings, list[str]]:
     errors: list[str] = []
     for key, value in _flatten(raw).items():
         name = _snake(key)
-        if name not in _VALIDATORS:
+        spec = SETTINGS.get(name)
+        if spec is None:
             errors.append(f"hearth.{key}: unknown setting, ignored")
             continue
         if value is None:
             continue
         try:
-            changes[name] = _VALIDATORS[name](value)
+            changes[name] = spec.validate(value)
         except PartlyValid as exc:
             changes[name] = exc.value
             errors.append(f"hearth.{camel(name)}: {exc}")
         except ValueError as exc:
-            errors.append(f"hearth.{camel(name)}: {exc}; keeping {getattr(base, name)!r}")
+            kept = getattr(keep, name)
+            changes[name] = kept
+            errors.append(f"hearth.{camel(name)}: {exc}; keeping {_shown(kept)}")
     return dataclasses.replace(base, **changes), errors
+
+
+def _shown(value: Any) -> str:
+    return repr(list(value) if isinstance(value, tuple) else value)
 
 
 def load_file(path: Path, base: Settings) -> tuple[Settings, list[str]]:
     """Settings from a TOML file (keys as in the editor settings, optionally under [hearth])."""
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, RecursionError) as exc:
         return base, [f"{path}: cannot read settings ({exc})"]
     return merge(base, raw)
 

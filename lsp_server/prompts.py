@@ -6,20 +6,27 @@ filled with document text; the engine parses special tokens in markup only.
 
 from __future__ import annotations
 
+import os
 import string
 import tomllib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from importlib.resources import files
 from importlib.resources.abc import Traversable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from .engines.base import Engine, ModelInfo, Prompt
+from .prompt_files import PromptFileError, check_nesting, read_limited, within_time_limit
 
 
 class PromptError(ValueError):
     """A template file is unreadable or malformed."""
+
+
+_SETTING = " (hearth.promptsDir)"
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -111,34 +118,50 @@ def _parse(raw: Mapping[str, Any], source: str) -> Template:
         raise PromptError(f"{source}: malformed template ({exc!r})") from exc
 
 
-def _read(entry: Traversable | Path) -> dict[str, Any]:
+def _read(entry: Traversable | Path, user: bool = False) -> dict[str, Any]:
+    """A prompt file's TOML, read with limits (see prompt_files.py); a user's file (from
+    hearth.promptsDir) is named with the setting when it fails."""
     try:
-        return tomllib.loads(entry.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise PromptError(f"{entry}: {exc}") from exc
+        # an installed resource that is not a file (in a zip, say) is ours, and small
+        text = (read_limited(entry) if isinstance(entry, Path)
+                else entry.read_text(encoding="utf-8"))
+        check_nesting(text)
+        return tomllib.loads(text)
+    except PromptFileError as exc:
+        raise PromptError(f"{entry}: {exc}{_SETTING if user else ''}") from exc
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, RecursionError) as exc:
+        raise PromptError(f"{entry}: {exc}{_SETTING if user else ''}") from exc
 
 
-def prompt_roots(user_dir: str = "") -> list[Traversable | Path]:
-    """Where templates are looked up: the user's folder first, then the installed ones."""
-    roots: list[Traversable | Path] = []
-    if user_dir:
-        roots.append(Path(user_dir))
-    roots.append(files("lsp_server.prompt_data"))
-    return roots
+def _installed() -> Traversable:
+    return files("lsp_server.prompt_data")
 
 
 def completion_templates(user_dir: str = "") -> list[Template]:
-    """All completion templates; a user's file replaces the installed one of the same family."""
-    found: dict[str, Template] = {}
-    for root in reversed(prompt_roots(user_dir)):
-        folder = root / "completion"
-        if not folder.is_dir():
-            continue
-        for entry in sorted(folder.iterdir(), key=lambda e: e.name):
-            if entry.name.endswith(".toml"):
-                template = _parse(_read(entry), str(entry))
-                found[template.family] = template
+    """All completion templates; a user's file (hearth.promptsDir) replaces the installed one
+    of the same family."""
+    found = {t.family: t for t in _templates_in(_installed(), user=False)}
+    if user_dir:
+        mine = _in_time(partial(_templates_in, Path(user_dir), user=True), Path(user_dir))
+        found.update((t.family, t) for t in mine)
     return list(found.values())
+
+
+def _in_time(read: Callable[[], T], where: Path) -> T:
+    """A read in the user's folder, bounded in time (a network file system that hangs)."""
+    try:
+        return within_time_limit(read)
+    except PromptFileError as exc:
+        raise PromptError(f"{where}: {exc}{_SETTING}") from exc
+
+
+def _templates_in(root: Traversable | Path, user: bool) -> list[Template]:
+    folder = root / "completion"
+    if not folder.is_dir():
+        return []
+    return [_parse(_read(entry, user), str(entry))
+            for entry in sorted(folder.iterdir(), key=lambda e: e.name)
+            if entry.name.endswith(".toml")]
 
 
 def choose_completion_template(
@@ -161,9 +184,21 @@ def choose_completion_template(
 
 
 def load_text_template(name: str, user_dir: str = "") -> dict[str, Any]:
-    """A top-level prompt file such as ``fix.toml`` or ``explain.toml``."""
-    for root in prompt_roots(user_dir):
-        entry = root / f"{name}.toml"
-        if entry.is_file():
-            return _read(entry)
+    """A top-level prompt file such as ``fix.toml`` or ``explain.toml``: the user's if their
+    folder has one (anything there by that name that cannot be read is an error, not a reason
+    to fall back silently), else the installed one."""
+    if user_dir:
+        entry = Path(user_dir) / f"{name}.toml"
+        found = _in_time(partial(_user_file, entry), entry)
+        if found is not None:
+            return found
+    installed = _installed() / f"{name}.toml"
+    if installed.is_file():
+        return _read(installed)
     raise PromptError(f"prompt file {name}.toml not found")
+
+
+def _user_file(entry: Path) -> dict[str, Any] | None:
+    if not os.path.lexists(entry):
+        return None
+    return _read(entry, user=True)

@@ -20,7 +20,7 @@ import logging
 import os
 import time
 import uuid
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Mapping
 from typing import Any
 
 from lsprotocol import types
@@ -53,6 +53,7 @@ class HearthServer(LanguageServer):
         self.base_settings = base_settings or Settings()  # defaults, config file, CLI flags
         self.settings = self.base_settings
         self.init_options: Any = None
+        self.client_settings: Any = None  # the last workspace/didChangeConfiguration's
         self.documents = DocumentStore()
         self.trees = DocumentTrees()  # each open document's syntax tree, edited incrementally
         self.trees.attach(self.documents)
@@ -67,15 +68,25 @@ class HearthServer(LanguageServer):
         self._status_later: asyncio.TimerHandle | None = None
 
     # -- settings ---------------------------------------------------------------------------
-    def apply_settings(self, workspace_settings: Any) -> list[str]:
-        """Recompute settings from every source and hand them to the service (which reloads
-        the model if one it depends on changed); return the errors to show."""
-        settings, errors = merge(self.base_settings, self.init_options)
-        settings, more = merge(settings, workspace_settings)
+    def apply_settings(self, client_settings: Any) -> list[str]:
+        """Recompute the settings and hand them to the service (which reloads the model only
+        if one it depends on changed); return the errors to show.
+
+        The settings are the base ones (defaults, config file, flags) with the editor's
+        applied: the last ``workspace/didChangeConfiguration`` if any came, else the
+        ``initializationOptions``. Each replaces what came before, so a key the editor no
+        longer sends is back at its base value; a bad value keeps the value in force.
+        ``None`` (nothing new from the editor) recomputes from the last source."""
+        if client_settings is not None and not isinstance(client_settings, Mapping):
+            return [f"settings must be an object, got {type(client_settings).__name__}"]
+        if client_settings is not None:
+            self.client_settings = client_settings
+        source = self.init_options if self.client_settings is None else self.client_settings
+        settings, errors = merge(self.base_settings, source, keep=self.settings)
         self.settings = settings
         self._configure_logging()
         self.service.update_settings(settings)
-        return errors + more
+        return errors
 
     def _configure_logging(self) -> None:
         level = getattr(logging, self.settings.log_level.upper(), logging.WARNING)

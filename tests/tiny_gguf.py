@@ -44,8 +44,11 @@ def write_tiny_gguf(
     allow_newlines: bool = True,
     chat_template: str | None = None,
     architecture: str = "llama",
+    head_dim: int | None = None,
 ) -> Path:
-    """Write the model to ``path`` and return it. ``extra_special`` adds control tokens (FIM)."""
+    """Write the model to ``path`` and return it. ``extra_special`` adds control tokens (FIM).
+    ``head_dim`` widens the attention heads past HIDDEN / HEADS: a small file whose KV cache
+    per token is large (for memory checks)."""
     if architecture not in ARCHITECTURES:
         raise ValueError(f"tiny models come in {', '.join(ARCHITECTURES)}")
     rng = np.random.default_rng(seed)
@@ -64,6 +67,11 @@ def write_tiny_gguf(
         writer.add_layer_norm_eps(1e-5)
     else:
         writer.add_layer_norm_rms_eps(1e-5)
+    width = HIDDEN if head_dim is None else HEADS * head_dim  # all heads of q, k or v
+    if head_dim is not None:
+        writer.add_key_length(head_dim)
+        writer.add_value_length(head_dim)
+        writer.add_rope_dimension_count(head_dim)
     writer.add_tokenizer_model("llama")
     writer.add_token_list(tokens)
     writer.add_token_types(types)
@@ -108,11 +116,12 @@ def write_tiny_gguf(
     for layer in range(LAYERS):
         block = f"blk.{layer}"
         writer.add_tensor(f"{block}.attn_norm.weight", ones(HIDDEN))
-        for part in ("attn_q", "attn_k", "attn_v", "attn_output"):
-            writer.add_tensor(f"{block}.{part}.weight", weights(HIDDEN, HIDDEN))
+        for part in ("attn_q", "attn_k", "attn_v"):
+            writer.add_tensor(f"{block}.{part}.weight", weights(width, HIDDEN))
+        writer.add_tensor(f"{block}.attn_output.weight", weights(HIDDEN, width))
         if architecture == "qwen2":
             for part in ("attn_q", "attn_k", "attn_v"):
-                writer.add_tensor(f"{block}.{part}.bias", zeros(HIDDEN))
+                writer.add_tensor(f"{block}.{part}.bias", zeros(width))
         writer.add_tensor(f"{block}.ffn_norm.weight", ones(HIDDEN))
         if biased:
             writer.add_tensor(f"{block}.attn_norm.bias", zeros(HIDDEN))

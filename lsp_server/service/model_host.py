@@ -18,9 +18,11 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ..assist import Assistant, ExplainResult
-from ..config import Settings
+from ..config import RELOAD_KEYS, Settings
+from ..context_fit import DEFAULT_CONTEXT, ContextTooLarge, fit_context, model_memory
 from ..engines.base import CancelToken, Engine, EngineError, GenerationParams, ModelInfo, Prompt
 from ..index import WorkspaceIndex
+from ..instructions import load_instruction
 from ..models import check_model, open_engine
 from ..pipeline import CompletionPipeline, CompletionResult
 from ..prompts import PromptError, Template, choose_completion_template, completion_templates
@@ -31,16 +33,7 @@ log = logging.getLogger(__name__)
 WARM_UP_PROMPT = "def add(a, b):\n    return"
 WARM_UP_LIMIT_S = 5.0  # an inference server that does not answer must not hold up start-up
 EXPLANATIONS_KEPT = 64
-
-# Settings whose change needs the model loaded again.
-RELOAD_KEYS = ("model_path", "engine", "model_type", "threads", "context_size", "use_mmap",
-               "model_sha256", "completion_template", "prompts_dir", "server_url", "api_key_env",
-               "ca_bundle", "server_model", "server_api", "server_connect_timeout_ms",
-               "server_read_timeout_ms")
-
-
-def needs_reload(old: Settings, new: Settings) -> bool:
-    return any(getattr(old, key) != getattr(new, key) for key in RELOAD_KEYS)
+INSTRUCTIONS = ("fix", "explain")  # the prompt files an Assistant reads
 
 
 @dataclass(frozen=True)
@@ -66,6 +59,8 @@ class ModelHost:
         self._loaded_status = self.status  # as the loaded model's last load left it
         self._model_file = ""
         self._file_identity: tuple[int, int, int, int] | None = None
+        self.notes: list[str] = []  # what the last load changed in the settings, and why
+        self.rejected = ""  # a setting the last load refused while no model was serving
 
     @property
     def ready(self) -> bool:
@@ -122,29 +117,55 @@ class ModelHost:
         if working is None:
             self.unload()
         self._requested = settings
+        self.notes = []
         try:
-            path = _check_before_load(settings)
+            path, templates = _check_before_load(settings)
+            settings = self._fit_context(settings, working)
             if path is None and working is not None:
                 # An inference server: connect to it before letting the working model go.
-                opened = self._open(settings, path, cancel)
+                opened = self._open(settings, path, cancel, templates)
                 self.unload()
             else:
                 self.unload()  # two local models at once might not fit in memory
-                opened = self._open(settings, path, cancel)
+                opened = self._open(settings, path, cancel, templates)
         except Exception as exc:  # a broken model or prompt file: reported, never raised
-            if not isinstance(exc, EngineError | PromptError):
+            if not isinstance(exc, EngineError | PromptError | ContextTooLarge):
                 log.exception("loading the model failed")
             return self._failed(settings, exc, working, cancel)
         self.load_error = None
-        return self._install(opened, settings)
+        status = self._install(opened, settings)
+        if self.rejected:  # a setting was refused, and there was no model to keep serving
+            self.status = status = replace(status, load_error=self.rejected)
+        return status
 
-    def _open(self, settings: Settings, path: Path | None, cancel: CancelToken) -> _Opened:
+    def _fit_context(self, settings: Settings, working: Settings | None) -> Settings:
+        """``settings`` with a context size the model and the machine can hold (a note says
+        what was lowered). One whose KV cache does not fit raises ``ContextTooLarge`` while a
+        model serves (it keeps serving, with its own context size); with none, the default
+        context size is used instead and ``rejected`` says why."""
+        self.rejected = ""
+        # A local model in use is let go before the next one loads: its memory counts.
+        freed = model_memory(working) if working is not None else 0
+        try:
+            fitted = fit_context(settings, freed=freed)
+        except ContextTooLarge as exc:
+            if working is not None:
+                raise
+            self.rejected = f"{exc}; using {DEFAULT_CONTEXT}"
+            fitted = fit_context(replace(settings, context_size=DEFAULT_CONTEXT), freed=freed)
+        if fitted.note:
+            self.notes.append(fitted.note)
+        return fitted.settings
+
+    def _open(self, settings: Settings, path: Path | None, cancel: CancelToken,
+              templates: list[Template] | None = None) -> _Opened:
+        if templates is None:
+            templates = completion_templates(settings.prompts_dir)
         start = time.monotonic()
         engine = open_engine(settings, path, cancel)
         try:
-            template = choose_completion_template(
-                completion_templates(settings.prompts_dir), engine.info, engine,
-                settings.completion_template)
+            template = choose_completion_template(templates, engine.info, engine,
+                                                  settings.completion_template)
         except PromptError:
             engine.close()
             raise
@@ -237,10 +258,11 @@ class ModelHost:
             self.last_completion = result
 
 
-def _check_before_load(settings: Settings) -> Path | None:
+def _check_before_load(settings: Settings) -> tuple[Path | None, list[Template]]:
     """Everything that can fail without loading: the model file (see ``check_model``) and the
-    completion templates (a template named by hearth.completionTemplate must exist, and every
-    file in hearth.promptsDir must parse)."""
+    prompt files (a template named by hearth.completionTemplate must exist, and every file in
+    hearth.promptsDir must be read within its limits and parse). The model's path (None for
+    an inference server) and the completion templates."""
     path = check_model(settings)
     templates = completion_templates(settings.prompts_dir)
     wanted = settings.completion_template
@@ -248,7 +270,10 @@ def _check_before_load(settings: Settings) -> Path | None:
         raise PromptError(
             f"no completion template named {wanted!r} (hearth.completionTemplate; have: "
             f"{', '.join(sorted(t.family for t in templates))})")
-    return path
+    if settings.prompts_dir:  # the fix and explanation prompts, found broken now, not later
+        for name in INSTRUCTIONS:
+            load_instruction(name, settings.prompts_dir)
+    return path, templates
 
 
 def _warm_up(engine: Engine, cancel: CancelToken) -> None:

@@ -22,7 +22,7 @@ from dataclasses import replace
 from typing import Any, Literal, TypeVar
 
 from ..assist import Assistant, ExplainRequest, ExplainResult, FixRequest, FixResult, Session
-from ..config import Settings
+from ..config import Settings, needs_reload
 from ..engines.base import CancelToken, EngineError, EngineUnavailable
 from ..index import WorkspaceIndex
 from ..pipeline import CompletionRequest, CompletionResult
@@ -30,7 +30,7 @@ from ..prompts import PromptError
 from ..safety import screen_fix
 from ..worker import Priority, Worker
 from .events import Level, Listener
-from .model_host import ModelHost, needs_reload
+from .model_host import ModelHost
 from .status import ModelStatus, status_json
 
 log = logging.getLogger(__name__)
@@ -119,6 +119,8 @@ class ModelService:
         finally:
             progress.end(self.host.status.message)
         self.host.use_settings(self._settings)  # changed while it loaded, maybe
+        for note in self.host.notes:  # a setting the model could not take as it was
+            self.listener.show(Level.WARNING, f"hearth: {note}")
         if not status.load_error:
             self._load_retries = 0
             self.listener.log(Level.INFO, f"hearth: loaded {status.model} with {status.engine}"

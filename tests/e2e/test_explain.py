@@ -92,7 +92,8 @@ async def test_hover_explains_only_when_enabled(
     assert (await status(client))["generations"] == before
 
     client.workspace_did_change_configuration(types.DidChangeConfigurationParams(
-        settings={"hearth": {"explainOnHover": True}}))
+        settings={"hearth": {"modelPath": str(tiny_model), "explainMaxTokens": 16,
+                             "explainOnHover": True}}))  # the whole set, as editors send it
     hover = await client.text_document_hover_async(hover_params(uri, 3, 10))
     assert hover is not None and isinstance(hover.contents, types.MarkupContent)
     assert hover.contents.kind == types.MarkupKind.Markdown

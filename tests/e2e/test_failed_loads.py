@@ -41,6 +41,25 @@ def _prompts(tmp: Path) -> str:
     return str(tmp / "prompts")
 
 
+def _prompt_file(tmp: Path, name: str, write: Callable[[Path], object]) -> str:
+    """A promptsDir whose completion template ``name`` is made by ``write``."""
+    folder = tmp / "limits" / "completion"
+    folder.mkdir(parents=True)
+    write(folder / name)
+    return str(tmp / "limits")
+
+
+def _fix_fifo(tmp: Path) -> str:
+    folder = tmp / "fifo-fix"
+    folder.mkdir()
+    os.mkfifo(folder / "fix.toml")
+    return str(folder)
+
+
+VALID_TEMPLATE = 'family = "mine"\ntemplate = "{prefix}"\n'
+DEEP = 50_000
+
+
 # Each case: the settings sent, and what the message must name.
 CASES: dict[str, tuple[Bad, str]] = {
     "a folder": (lambda tiny, tmp: {"modelPath": str(tmp)}, "is a folder"),
@@ -62,6 +81,19 @@ CASES: dict[str, tuple[Bad, str]] = {
     "an unknown template": (lambda tiny, tmp: {"completionTemplate": "no-such-family"},
                             "no completion template named 'no-such-family'"),
     "a broken promptsDir": (lambda tiny, tmp: {"promptsDir": _prompts(tmp)}, "mine.toml"),
+    # Prompt files are read with limits: a FIFO would block the reading thread for ever, deep
+    # nesting would overflow the TOML parser's recursion, a huge file would fill memory.
+    "a FIFO prompt file": (lambda tiny, tmp: {"promptsDir": _prompt_file(
+        tmp, "fifo.toml", os.mkfifo)}, "fifo.toml: not a regular file"),
+    "a prompt file nested 50,000 deep": (lambda tiny, tmp: {"promptsDir": _prompt_file(
+        tmp, "deep.toml", lambda p: p.write_text(
+            VALID_TEMPLATE + "x = " + "[" * DEEP + "]" * DEEP + "\n"))},
+        "deep.toml: nested deeper than"),
+    "an oversized prompt file": (lambda tiny, tmp: {"promptsDir": _prompt_file(
+        tmp, "huge.toml", lambda p: p.write_text(
+            VALID_TEMPLATE + "# padding\n" * 200_000))}, "huge.toml: larger than"),
+    "a FIFO named fix.toml": (lambda tiny, tmp: {"promptsDir": _fix_fifo(tmp)},
+                              "fix.toml: not a regular file (hearth.promptsDir)"),
     "a closed server port": (lambda tiny, tmp: {
         "engine": "http", "serverUrl": f"http://127.0.0.1:{free_port()}"}, "connection refused"),
     "a server engine without a URL": (lambda tiny, tmp: {"engine": "http"},
@@ -123,3 +155,14 @@ async def test_a_bad_model_setting_keeps_the_working_model(
     current = await wait_loaded(client, failed=False)
     assert current["state"] == "ready" and current["message"] == "ready"
     assert await ghost_text(client, uri) is not None
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if "prompt" in c])
+async def test_prompt_files_that_cannot_be_read_at_start_up_are_named(
+        client: LanguageClient, tiny_model: Path, tmp_path: Path, case: str) -> None:
+    bad, reason = CASES[case]
+    current = await start(client, "neovim", {"modelPath": str(tiny_model),
+                                             **bad(tiny_model, tmp_path)})
+    assert current["state"] == "error", current
+    assert reason in current["message"] and "hearth.promptsDir" in current["message"], current
+    assert any(reason in m for m in messages(client))

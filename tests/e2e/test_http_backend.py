@@ -212,7 +212,7 @@ async def test_model_checksum_mismatch_refuses_to_load_and_the_server_stays_up(
     assert result is None and elapsed < 2
 
     client.workspace_did_change_configuration(types.DidChangeConfigurationParams(
-        settings={"hearth": {"modelSha256": actual}}))
+        settings={"hearth": {"modelPath": str(tiny_model), "modelSha256": actual}}))
     ready = await wait_state(client, "ready")
     assert ready["path"] == str(tiny_model)
     result, _ = await complete(client, uri)

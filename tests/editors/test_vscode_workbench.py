@@ -8,6 +8,7 @@ Skips only when `make workbench` could not install the tools, and says which.
 
 from __future__ import annotations
 
+import json
 import re
 import sys
 from collections.abc import Iterator
@@ -63,8 +64,10 @@ def session(tools: Tools, inference: LlamaServer,
 
     workbench = Workbench(
         tools, root, vsix,
+        # hearth.engine is set at start-up (to its default) so that its removal later is of a
+        # setting the server started with
         user={"hearth.threads": 1, "hearth.maxTokens": 24, "hearth.explainMaxTokens": 64,
-              "hearth.logLevel": "info"},
+              "hearth.logLevel": "info", "hearth.engine": "llama_cpp"},
         # code-server is a remote: machine-scoped settings live in its Machine settings
         machine={"hearth.launch.command": [sys.executable, "-m", "lsp_server", "serve"],
                  "hearth.modelPath": str(embedded_model_path()),
@@ -131,6 +134,16 @@ def test_a_setting_changed_in_settings_applies_without_a_restart(
     assert session["facts"]["engineSetting"] == "http"
     starts = re.findall(r"starting .*hearth|starting .*lsp_server", session["extensionLog"])
     assert len(starts) == 1, starts  # the same server took the change
+
+
+def test_a_setting_set_back_to_its_default_applies_without_a_restart(
+        session: dict[str, Any]) -> None:
+    passed(session, "a setting set back to its default in Settings applies without a restart")
+    assert session["facts"]["engineAfterRemoval"] == "llama_cpp"
+    user = json.loads((Path(session["root"]) / "ud" / "User" / "settings.json").read_text())
+    assert "hearth.engine" not in user, user  # removed, not set to the default
+    starts = re.findall(r"starting .*hearth|starting .*lsp_server", session["extensionLog"])
+    assert len(starts) == 1, starts  # the same server went back to the default
 
 
 def test_the_status_bar_shows_an_inference_server_outage_and_the_recovery(

@@ -22,7 +22,7 @@ import {
 import { EXPLAIN_COMMAND, explanationPage, isExplanation, plainHtml } from "./explain";
 import { diagnosticsOnLines, hearthFixes, preferredFix } from "./fixes";
 import {
-  Launch, needsRestart, resolveLaunch, restrictedKeys, SECTION, serverKeys, serverSettings, wantsMenuItem,
+  Launch, resolveLaunch, restrictedKeys, SECTION, serverKeys, serverSettings, userOnlyKeys, wantsMenuItem,
 } from "./settings";
 import { ExplainArguments } from "./contract";
 import { ServerLog } from "./serverlog";
@@ -32,17 +32,18 @@ class Hearth implements vscode.Disposable {
   private client: LanguageClient | undefined;
   private clientState: ClientState = "starting";
   private status: HearthStatus | undefined;
-  private startSettings: Record<string, unknown> = {};
   private explainPanel: vscode.WebviewPanel | undefined;
   private readonly item: vscode.StatusBarItem;
   private readonly log: vscode.LogOutputChannel;
   private readonly keys: string[];
   private readonly restricted: ReadonlySet<string>;
+  private readonly userOnly: ReadonlySet<string>;
 
   constructor(private readonly context: vscode.ExtensionContext) {
     const packageJson: unknown = context.extension.packageJSON;
     this.keys = serverKeys(packageJson);
     this.restricted = restrictedKeys(packageJson);
+    this.userOnly = userOnlyKeys(packageJson);
     this.log = vscode.window.createOutputChannel("hearth", { log: true });
     this.item = vscode.window.createStatusBarItem("hearth.status", vscode.StatusBarAlignment.Right, 100);
     this.item.name = "hearth";
@@ -54,7 +55,7 @@ class Hearth implements vscode.Disposable {
   settings(): { hearth: Record<string, unknown> } {
     const config = vscode.workspace.getConfiguration(SECTION);
     return serverSettings(this.keys, (key) => config.inspect(key),
-      { trusted: vscode.workspace.isTrusted, restricted: this.restricted });
+      { trusted: vscode.workspace.isTrusted, restricted: this.restricted, userOnly: this.userOnly });
   }
 
   private launch(): Launch {
@@ -73,7 +74,6 @@ class Hearth implements vscode.Disposable {
     this.log.info(`starting ${[launch.command, ...launch.args].join(" ")} (from ${launch.source})`);
     const serverOptions: ServerOptions = { command: launch.command, args: launch.args };
     const settings = this.settings();
-    this.startSettings = settings.hearth;
     const clientOptions: LanguageClientOptions = {
       documentSelector: [{ scheme: "file" }, { scheme: "untitled" }],
       initializationOptions: settings,
@@ -161,16 +161,17 @@ class Hearth implements vscode.Disposable {
       await this.restart();
       return;
     }
-    const settings = this.settings();
-    const removed = needsRestart(this.startSettings, settings.hearth);
-    if (removed.length) {
-      this.log.info(`restarting the server: back to the default of ${removed.map((key) => `${SECTION}.${key}`).join(", ")}`);
-      await this.restart();
-      return;
+    // The server takes each set of settings as a whole: a removed key is back at its default
+    // there, so only the launch settings above need a new process.
+    if (this.keys.some((key) => event.affectsConfiguration(`${SECTION}.${key}`))) {
+      await this.sendSettings();
     }
-    const serverKeyChanged = this.keys.some((key) => event.affectsConfiguration(`${SECTION}.${key}`));
-    if (serverKeyChanged && this.client?.isRunning()) {
-      await this.client.sendNotification(DidChangeConfigurationNotification.type, { settings });
+  }
+
+  /** Every server setting as it is now, as a workspace/didChangeConfiguration. */
+  async sendSettings(): Promise<void> {
+    if (this.client?.isRunning()) {
+      await this.client.sendNotification(DidChangeConfigurationNotification.type, { settings: this.settings() });
     }
   }
 
@@ -363,7 +364,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     vscode.commands.registerCommand("hearth.showStatus", () => instance.showStatus()),
     vscode.workspace.onDidChangeConfiguration((event) => instance.onConfigurationChanged(event)),
     // trusting the workspace lets its restricted settings count
-    vscode.workspace.onDidGrantWorkspaceTrust(() => instance.restart()),
+    vscode.workspace.onDidGrantWorkspaceTrust(() => instance.sendSettings()),
   );
   await instance.start();
 }

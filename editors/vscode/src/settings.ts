@@ -38,6 +38,22 @@ export function restrictedKeys(packageJson: unknown): ReadonlySet<string> {
   return new Set(keys.filter((key) => key.startsWith(`${SECTION}.`)).map((key) => key.slice(SECTION.length + 1)));
 }
 
+/** Settings that only the user's own (or the remote machine's) settings may choose: scope
+ * `machine` or `application` in package.json, without "hearth.". A workspace's value for them is
+ * never sent, trusted or not (VS Code ignores it too; this does not rely on that). */
+export function userOnlyKeys(packageJson: unknown): ReadonlySet<string> {
+  const properties = (packageJson as {
+    contributes?: { configuration?: { properties?: Record<string, { scope?: string }> } };
+  }).contributes?.configuration?.properties ?? {};
+  return new Set(Object.entries(properties)
+    .filter(([key, prop]) => key.startsWith(`${SECTION}.`) && (prop.scope === "machine" || prop.scope === "application"))
+    .map(([key]) => key.slice(SECTION.length + 1)));
+}
+
+/** Lists where a workspace's entries add to the user's instead of replacing them: a project
+ * may exclude more files from the model, never fewer. */
+export const ADDITIVE: ReadonlySet<string> = new Set(["exclude"]);
+
 /** Server settings this client always sets: it shows explanations itself, so the server need
  * not also send them as a window/showMessage popup. */
 export const CLIENT_MANAGED: Readonly<Record<string, unknown>> = { explainShowMessage: false };
@@ -47,12 +63,15 @@ export interface Trust {
   trusted: boolean;
   /** keys (without "hearth.") whose workspace values count only in a trusted workspace */
   restricted: ReadonlySet<string>;
+  /** keys whose workspace values never count (userOnlyKeys) */
+  userOnly?: ReadonlySet<string>;
 }
 
 /**
  * The settings the user set explicitly, in the most specific scope, as the server reads them
  * (`{hearth: {...}}`), plus CLIENT_MANAGED. Values left at their default are not sent, so the
- * server's own defaults and its config file (~/.config/hearth-lsp/config.toml) apply.
+ * server's own defaults and its config file (~/.config/hearth-lsp/config.toml) apply: the server
+ * takes each set sent as a whole, so a setting removed here is back at its default there.
  */
 export function serverSettings(keys: readonly string[], inspect: Inspect, trust: Trust):
   { hearth: Record<string, unknown> } {
@@ -62,9 +81,10 @@ export function serverSettings(keys: readonly string[], inspect: Inspect, trust:
     if (!info) {
       continue;
     }
-    const workspaceCounts = trust.trusted || !trust.restricted.has(key);
-    const value = (workspaceCounts ? info.workspaceFolderValue ?? info.workspaceValue : undefined)
-      ?? info.globalValue;
+    const workspaceCounts = !trust.userOnly?.has(key) && (trust.trusted || !trust.restricted.has(key));
+    const workspace = workspaceCounts ? info.workspaceFolderValue ?? info.workspaceValue : undefined;
+    const value = ADDITIVE.has(key) ? union(info.globalValue, info.workspaceValue, info.workspaceFolderValue, workspaceCounts)
+      : workspace ?? info.globalValue;
     if (value !== undefined && value !== null) {
       hearth[key] = value;
     }
@@ -72,12 +92,9 @@ export function serverSettings(keys: readonly string[], inspect: Inspect, trust:
   return { hearth };
 }
 
-/**
- * Settings sent at start-up stay in force until the server restarts: a key the user removed
- * since then needs a restart to fall back to its default; anything else is sent as a change.
- */
-export function needsRestart(atStart: Record<string, unknown>, now: Record<string, unknown>): string[] {
-  return Object.keys(atStart).filter((key) => !(key in now));
+function union(user: unknown, workspace: unknown, folder: unknown, workspaceCounts: boolean): unknown[] | undefined {
+  const lists = (workspaceCounts ? [user, workspace, folder] : [user]).filter(Array.isArray);
+  return lists.length ? [...new Set(lists.flat())] : undefined;
 }
 
 /** VS Code cannot tell an explicit Ctrl+Space from typing, so the completion menu item (the

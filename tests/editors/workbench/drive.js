@@ -284,6 +284,27 @@ async function workbenchTest() {
   });
 }
 
+// -- settings removed ------------------------------------------------------------------------------
+async function removeSetting() {
+  await step("a setting set back to its default in Settings applies without a restart", async () => {
+    await page.keyboard.press("Control+,");
+    const search = page.locator(".settings-editor .suggest-input-container .view-lines, .settings-editor .settings-header-widget textarea").first();
+    await search.waitFor({ state: "visible" });
+    await search.click();
+    await page.keyboard.press("Control+a");
+    await page.keyboard.type("hearth.engine", { delay: 10 });
+    const select = page.locator('.settings-editor .setting-item-enum [data-key="hearth.engine"] select, .settings-editor .setting-item-contents:has-text("Engine") select').first();
+    await select.waitFor({ state: "visible", timeout: 15000 });
+    await select.selectOption("llama_cpp"); // the default: VS Code removes the key
+    result.facts.engineAfterRemoval = await select.inputValue();
+    await untilStatus("the local model again", (s) => isReady(s) && /Engine \| llama\\?_cpp/.test(s.label), 120000);
+    for (let i = 0; i < 3 && await page.locator(".settings-editor").isVisible(); i++) {
+      await page.keyboard.press("Escape");
+      await page.waitForTimeout(200);
+    }
+  });
+}
+
 // -- the latency benchmark -------------------------------------------------------------------------
 async function traceRequests() {
   // the language client traces requests only while its channel's level is Trace
@@ -368,6 +389,7 @@ async function main() {
       await bench();
     } else {
       await workbenchTest();
+      await removeSetting();
     }
     result.ok = true;
   } catch (error) {

@@ -4,7 +4,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { test } from "node:test";
 import {
-  findOnPath, Inspected, needsRestart, resolveLaunch, restrictedKeys, serverKeys, serverSettings, wantsMenuItem,
+  findOnPath, Inspected, resolveLaunch, restrictedKeys, serverKeys, serverSettings, userOnlyKeys, wantsMenuItem,
 } from "../settings";
 
 const packageJson: unknown = JSON.parse(fs.readFileSync(path.join(__dirname, "..", "..", "package.json"), "utf8"));
@@ -33,25 +33,49 @@ test("only explicitly set values are sent, the most specific scope winning", () 
   });
 });
 
-test("an untrusted workspace cannot choose the model file", () => {
+test("no workspace chooses a user-only setting, trusted or not; restricted ones need trust", () => {
   const values: Record<string, Inspected> = {
     modelPath: { globalValue: "/models/mine.gguf", workspaceValue: "/tmp/evil.gguf" },
     promptsDir: { workspaceValue: "./prompts" },
+    riskySuggestions: { globalValue: "drop", workspaceFolderValue: "flag" },
+    serverUrl: { workspaceValue: "http://elsewhere:8080" },
     maxTokens: { workspaceValue: 16 },
+    engine: { globalValue: "llama_cpp", workspaceValue: "http" },
   };
-  const restricted = restrictedKeys(packageJson);
-  assert.ok(restricted.has("modelPath") && restricted.has("promptsDir"));
-  const untrusted = serverSettings(Object.keys(values), (key) => values[key], { trusted: false, restricted });
-  assert.deepEqual(untrusted.hearth, { explainShowMessage: false, modelPath: "/models/mine.gguf", maxTokens: 16 });
-  const trusted = serverSettings(Object.keys(values), (key) => values[key], { trusted: true, restricted });
-  assert.deepEqual(trusted.hearth,
-    { explainShowMessage: false, modelPath: "/tmp/evil.gguf", promptsDir: "./prompts", maxTokens: 16 });
+  const userOnly = userOnlyKeys(packageJson);
+  for (const key of ["modelPath", "promptsDir", "riskySuggestions", "serverUrl", "apiKeyEnv", "caBundle", "modelSha256",
+    "launch.command", "launch.python"]) {
+    assert.ok(userOnly.has(key), key);
+  }
+  assert.ok(!userOnly.has("maxTokens") && !userOnly.has("engine"));
+  assert.deepEqual([...restrictedKeys(packageJson)].sort(), [...userOnly].filter((key) => !key.startsWith("launch.")).sort());
+  const restricted = new Set(["engine"]);
+  for (const trusted of [false, true]) {
+    const settings = serverSettings(Object.keys(values), (key) => values[key], { trusted, restricted, userOnly });
+    assert.deepEqual(settings.hearth, {
+      explainShowMessage: false, modelPath: "/models/mine.gguf", riskySuggestions: "drop", maxTokens: 16,
+      engine: trusted ? "http" : "llama_cpp",
+    });
+  }
 });
 
-test("a removed setting needs a restart, a changed one does not", () => {
-  assert.deepEqual(needsRestart({ maxTokens: 8 }, { maxTokens: 16 }), []);
-  assert.deepEqual(needsRestart({ maxTokens: 8 }, { maxTokens: 8, threads: 1 }), []);
-  assert.deepEqual(needsRestart({ maxTokens: 8, threads: 1 }, { maxTokens: 8 }), ["threads"]);
+test("a workspace's exclude globs add to the user's, never replace them", () => {
+  const values: Record<string, Inspected> = {
+    exclude: { globalValue: ["secrets/", "*.key"], workspaceValue: ["generated/", "*.key"], workspaceFolderValue: ["dump.sql"] },
+  };
+  const settings = serverSettings(["exclude"], (key) => values[key], { trusted: true, restricted: new Set() });
+  assert.deepEqual(settings.hearth.exclude, ["secrets/", "*.key", "generated/", "dump.sql"]);
+  const untrusted = serverSettings(["exclude"], (key) => values[key], { trusted: false, restricted: new Set(["exclude"]) });
+  assert.deepEqual(untrusted.hearth.exclude, ["secrets/", "*.key"]);
+  const none = serverSettings(["exclude"], () => ({ defaultValue: [] }), { trusted: true, restricted: new Set() });
+  assert.equal(none.hearth.exclude, undefined); // left at its default: not sent
+});
+
+test("a removed setting is simply not sent (the server takes each set whole)", () => {
+  const before = serverSettings(["threads"], () => ({ globalValue: 1 }), { trusted: true, restricted: new Set() });
+  const after = serverSettings(["threads"], () => ({ defaultValue: null }), { trusted: true, restricted: new Set() });
+  assert.deepEqual(before.hearth, { explainShowMessage: false, threads: 1 });
+  assert.deepEqual(after.hearth, { explainShowMessage: false });
 });
 
 test("the completion menu item is asked for only without ghost text", () => {
