@@ -62,6 +62,7 @@ class Window:
     suffix_end: int
     prefix_tokens: int
     suffix_tokens: int
+    prefix_line: int = 0  # the line ``prefix_start`` is on
 
 
 def cursor_window(
@@ -123,7 +124,7 @@ def cursor_window(
             chunk += GRID_LINES
             suffix_end = start_of(chunk)
     return Window(text[prefix_start:offset], text[offset:suffix_end], prefix_start, suffix_end,
-                  used, s_used)
+                  used, s_used, line_of(line_starts, prefix_start))
 
 
 def _trim_front(text: str, start: int, offset: int, line_starts: Sequence[int],

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
+import numpy.typing as npt
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from lsp_server import documents
 from lsp_server.documents import SCAN_CHUNK, Document, LineIndex, Pos, TextChange
 
 PIECES = st.sampled_from(["a", "bc", " ", "\n", "\r", "\r\n", "\n\r", "é", "😀", "\u2028",
@@ -64,27 +68,22 @@ def test_chunked_scan_sees_a_pair_split_across_chunks() -> None:
     assert list(LineIndex.of(text)) == rescan(text)
 
 
-def test_an_edit_costs_the_changed_text_not_the_document() -> None:
+def test_an_edit_costs_the_changed_text_not_the_document(
+        monkeypatch: pytest.MonkeyPatch) -> None:
     """Typing into a 1,000,000-line document rescans only the typed characters: the index
     before the edit is reused (its line starts after the edit are shifted, not searched)."""
     text = "x = 1\n" * 1_000_000
     index = LineIndex.of(text)
     scanned: list[int] = []
-    import lsp_server.documents as documents
+    scan = documents._break_ends
 
-    original = documents._break_ends
-
-    def spy(text: str, lo: int, hi: int):  # type: ignore[no-untyped-def]
+    def spy(text: str, lo: int, hi: int) -> npt.NDArray[np.int64]:
         scanned.append(hi - lo)
-        return original(text, lo, hi)
+        return scan(text, lo, hi)
 
-    documents._break_ends = spy
-    try:
-        at = len(text) // 2
-        new = text[:at] + "y\n" + text[at:]
-        edited = index.edited(new, at, at, 2)
-    finally:
-        documents._break_ends = original
+    monkeypatch.setattr(documents, "_break_ends", spy)
+    at = len(text) // 2
+    edited = index.edited(text[:at] + "y\n" + text[at:], at, at, 2)
     assert scanned == [3]  # the character before the edit and the two typed
     assert len(edited) == len(index) + 1
     assert edited[-1] == index[-1] + 2
