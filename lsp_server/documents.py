@@ -16,9 +16,12 @@ from typing import Literal, overload
 import numpy as np
 import numpy.typing as npt
 
+from .heap import release_freed_memory
+
 Encoding = Literal["utf-8", "utf-16", "utf-32"]
 
 SCAN_CHUNK = 1 << 20  # characters encoded at a time when looking for line breaks
+RELEASE_AFTER_CHARS = 1 << 20  # closing a document this large returns freed memory at once
 
 
 @dataclass(frozen=True)
@@ -348,9 +351,15 @@ class DocumentStore:
         return doc
 
     def close(self, uri: str) -> None:
-        if self._docs.pop(uri, None) is not None:
-            for listener in self._close_listeners:
-                listener(uri)
+        doc = self._docs.pop(uri, None)
+        if doc is None:
+            return
+        for listener in self._close_listeners:
+            listener(uri)
+        large = len(doc.text) >= RELEASE_AFTER_CHARS
+        del doc
+        if large:  # its copies sat in the C heap, which keeps freed memory unless told
+            release_freed_memory()
 
     def get(self, uri: str) -> Document | None:
         return self._docs.get(uri)

@@ -169,7 +169,9 @@ class ContextBuilder:
         return ()
 
     def forget(self, uri: str) -> None:
+        """A document closed: nothing kept for it."""
         self._chosen.pop(uri, None)
+        self._outlines.pop(uri, None)
 
     # -- candidates, most wanted first ----------------------------------------------------------
     def _candidates(self, site: Site, parsed: Parsed | None, window: Window,
@@ -261,8 +263,11 @@ class ContextBuilder:
         if parsed is None:
             return ()
         now = time.monotonic()
+        for uri in [uri for uri, (when, _) in self._outlines.items()
+                    if now - when >= OUTLINE_TTL_S]:
+            del self._outlines[uri]  # stale: a closed document's outline must not linger
         cached = self._outlines.get(site.uri)
-        if cached is not None and now - cached[0] < OUTLINE_TTL_S:
+        if cached is not None:
             return cached[1]
         symbols = parsed.symbols
         self._outlines[site.uri] = (now, symbols)

@@ -28,6 +28,7 @@ from . import __version__
 from .config import Settings, merge
 from .documents import DocumentStore, Encoding
 from .engines.base import EngineError, EngineUnavailable
+from .handler_futures import ForgetFinishedHandlers
 from .index import WorkspaceIndex
 from .model_host import ModelHost, ModelStatus
 from .syntax import DocumentTrees
@@ -52,7 +53,7 @@ class _Rejected:
     jsonrpc = ""
 
 
-class HearthProtocol(LanguageServerProtocol):
+class HearthProtocol(ForgetFinishedHandlers, LanguageServerProtocol):
     """Document sync goes to hearth's own store (LSP line breaks, per-encoding columns),
     not pygls's workspace, so each change is applied once. Malformed messages are answered
     with an error instead of being dropped (a client would wait forever for the reply)."""
