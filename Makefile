@@ -7,7 +7,7 @@ NVIM012     := $(CURDIR)/.tools/nvim-0.12/nvim
 GET_NVIM012 := ../shared/tools/get-nvim-0.12.sh
 
 .DEFAULT_GOAL := help
-.PHONY: help install test lint unit e2e editors vsix bench load eval eval-fix doctor clean
+.PHONY: help install test lint unit e2e editors vsix bench load memory eval eval-fix doctor clean
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -49,6 +49,9 @@ bench: ## one latency table (embedded model): LSP vs raw engine, keystroke, canc
 
 load: ## typing at 20 characters/s for 60 s against the real server: latency, cancels, memory
 	$(PY) scripts/load_test.py
+
+memory: ## repeated cycles (500 documents, a 20 MB document, model reloads): does RSS come back?
+	$(PY) scripts/bench_memory.py
 
 eval: ## completions on HumanEval single-line infilling (200-task sample): pipeline vs naive
 	$(PY) scripts/eval_completion.py $(EVAL_ARGS)

@@ -45,15 +45,22 @@ def _route_native_logs(llama_cpp: Any) -> None:
 
 # Sequences besides the main one, for exploring several continuations at once (ranking).
 BRANCHES = 8
-# Rows of logits asked for in one decode. llama.cpp keeps an output buffer (and a graph output)
+# Tokens per decode. The graph's scratch memory grows with it (attention scores are context
+# × batch × heads floats, 8 MB for Gemma at 4096 × 128) and stays resident; prompts were
+# evaluated as fast with 128 as with 256 here.
+BATCH_SIZE = 128
+# Rows of logits asked for in one decode. llama.cpp keeps an output buffer and a graph output
 # as large as the largest such batch for the context's lifetime: a row is the whole
-# vocabulary (1 MB for Gemma), so an unbounded batch would hold hundreds of MB.
+# vocabulary (1 MB for Gemma), so an unbounded batch would hold hundreds of MB. Fewer rows per
+# decode cost time instead (each decode reads the output layer's weights again): scoring 120
+# tokens took about 2.0 / 2.5 / 3.3 s with 32 / 16 / 8 rows here, for 64 / 32 / 16 MB
+# (ranking scores only what follows explored branches, a few tokens per candidate).
 MAX_OUTPUTS = 8
 
 
 class LlamaCppEngine(BranchingLocalEngine):
     def __init__(self, path: str, *, threads: int, context_size: int,
-                 batch_size: int = 256, use_mmap: bool = False) -> None:
+                 batch_size: int = BATCH_SIZE, use_mmap: bool = False) -> None:
         try:
             import llama_cpp
         except ImportError as exc:  # pragma: no cover - installed by `make install`
