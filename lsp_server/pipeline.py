@@ -8,6 +8,7 @@
             → postprocess (trim, balance, cut at the block's end)
             → check (no new syntax errors, fits the layout); if it fails and the engine can
                      branch: explore alternatives and rank them by how they lead into the suffix
+            → screen (no process, deletion or network call the code around it does not make)
 
 Everything here runs on the worker thread that owns the engine.
 """
@@ -19,7 +20,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from . import postprocess, ranking
+from . import postprocess, ranking, safety
 from .config import Settings
 from .context import TokenCounter, Window, cursor_line, cursor_window
 from .documents import line_of
@@ -116,17 +117,24 @@ class CompletionPipeline:
             return CompletionResult("", "cancelled", generation, prompt, context_ms, _ms(start))
 
         def finish(raw: str) -> str:
-            return postprocess.finish(raw, plan, window.prefix, window.suffix, line.eol)
+            return postprocess.finish(raw, plan, window.prefix, window.suffix, line.eol,
+                                     request.language_id)
 
         site = ranking.Site(request.language_id, window.prefix, window.suffix, line.eol, tree,
                             offset, project.members)
         best = ranking.check(finish(generation.text), site)
         considered = ranking.Ranking(candidates=[best])
-        search = self.settings.suggestion_search
-        if self.ranker is not None and search != "off":
-            best, considered = self.ranker.improve(prompt, params, best, site, finish, cancel,
-                                                   always=search == "always")
+        search, ranker = self.settings.suggestion_search, self.ranker
+        if ranker is not None and search != "off" and not cancel.should_stop() \
+                and ranker.worth_exploring(best, site, always=search == "always"):
+            raw, explore_ms = ranker.explore(prompt, params, site, cancel)
+            best, considered = ranker.rank(prompt, params, best, [finish(t) for t in raw], site,
+                                           cancel, explore_ms)
         suggestion = ranking.without_new_errors(best, site)
+        if safety.screen_completion(window.prefix, suggestion, window.suffix,
+                                    request.language_id, self.settings.risky_suggestions):
+            return CompletionResult("", "risky", generation, prompt, context_ms, _ms(start),
+                                    considered)
         return CompletionResult(suggestion, "ok" if suggestion else "empty", generation, prompt,
                                 context_ms, _ms(start), considered)
 

@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
+from . import languages
 from .engines.base import BranchingEngine, CancelToken, GenerationParams, Prompt
 from .syntax import Parsed, error_nodes
 
-OFFSIDE = frozenset({"python"})  # languages whose blocks are made by indentation
 WIDTH = 4  # first tokens tried per start
 MAX_STARTS = 3
 MAX_MEMBER_STARTS = 8
@@ -78,11 +78,10 @@ class Candidate:
     def valid(self) -> bool:
         return bool(self.text.strip()) and self.errors <= 0 and self.fits
 
-    @property
-    def code(self) -> bool:
+    def is_code(self, language_id: str) -> bool:
         """More than a comment."""
-        return any(line.strip() and not _COMMENT_LINE.match(line)
-                   for line in self.text.split("\n"))
+        comment = languages.comment_line(language_id)
+        return any(line.strip() and not comment.match(line) for line in self.text.split("\n"))
 
 
 @dataclass
@@ -160,7 +159,7 @@ def layout_fits(text: str, site: Site) -> bool:
     """In an off-side language: does a suggestion's indentation agree with the lines around
     it? A block opener is followed by a deeper line; anything else is not; a line after an
     opener is deeper than it. (Other languages: always True; their syntax check suffices.)"""
-    if site.language_id not in OFFSIDE or not text.strip():
+    if not languages.is_offside(site.language_id) or not text.strip():
         return True
     lines = (site.line_before + text).split("\n")
     first, last = lines[0], lines[-1]
@@ -202,7 +201,7 @@ def starts(site: Site, indent_unit: str = "    ") -> list[str]:
         typed = partial.group() if partial else ""
         return [name[len(typed):] for name in site.members if name.startswith(typed)
                 and name != typed][:MAX_MEMBER_STARTS] or [""]
-    if site.language_id not in OFFSIDE or not site.at_line_start:
+    if not languages.is_offside(site.language_id) or not site.at_line_start:
         return [""]
     previous, following = _neighbours(site)
     have = len(site.line_before.expandtabs(4))
@@ -232,7 +231,6 @@ def starts(site: Site, indent_unit: str = "    ") -> list[str]:
 
 
 _TRIPLE = re.compile(r'"""[\s\S]*?"""|\'\'\'[\s\S]*?\'\'\'')
-_COMMENT_LINE = re.compile(r"\s*(#|//|/\*|\*|--|;)")
 _ENDS_BLOCK = re.compile(r"\s*(return|raise|break|continue)\b")
 _STRING = re.compile(r"\"(?:\\.|[^\"\\])*\"|'(?:\\.|[^'\\])*'")
 _FOR_TARGET = re.compile(r"\bfor\s+([A-Za-z_][\w\s,()]*?)\s+in\b")
@@ -326,45 +324,58 @@ def _between_code(site: Site) -> bool:
     missing, so a comment-only suggestion is worth comparing with code alternatives."""
     previous, following = _neighbours(site)
     return site.at_line_start and bool(previous) and following is not None \
-        and not _COMMENT_LINE.match(following)
+        and not languages.comment_line(site.language_id).match(following)
 
 
-def choose(candidates: Sequence[Candidate], prefer_code: bool = False) -> Candidate:
+def choose(candidates: Sequence[Candidate], prefer_code: bool = False,
+           language_id: str = "") -> Candidate:
     """Valid ones first, then non-empty ones (then, between lines of code, code over
     comments); then by score when known; the earlier (greedy) one on ties."""
     def key(item: tuple[int, Candidate]) -> tuple[bool, bool, bool, bool, float, int]:
         index, c = item
-        return (c.valid, bool(c.text.strip()), c.errors <= 0, c.code or not prefer_code,
+        return (c.valid, bool(c.text.strip()), c.errors <= 0,
+                c.is_code(language_id) or not prefer_code,
                 c.score if c.score is not None else float("-inf"), -index)
 
     return max(enumerate(candidates), key=key)[1]
 
 
 class Ranker:
-    """Explores and ranks with an engine that can branch (``BranchingEngine``)."""
+    """Explores and ranks with an engine that can branch (``BranchingEngine``). The pipeline
+    asks whether exploring is worth it, has alternatives explored, post-processes them itself
+    and has them ranked: ranking never calls back into the pipeline."""
 
     def __init__(self, engine: BranchingEngine) -> None:
         self.engine = engine
 
-    def improve(self, prompt: Prompt, params: GenerationParams, first: Candidate, site: Site,
-                finish: Callable[[str], str], cancel: CancelToken, *, always: bool = False
-                ) -> tuple[Candidate, Ranking]:
-        """The best of ``first`` and what exploring finds, when ``first`` fails a check (or
-        ``always``)."""
-        ranking = Ranking(candidates=[first])
-        settled = first.valid and (first.code or not _between_code(site))
+    def worth_exploring(self, first: Candidate, site: Site, *, always: bool = False) -> bool:
+        """Whether ``first`` fails a check (or ``always``): a valid suggestion that is code (or
+        a comment where a comment fits) is kept, and so is no suggestion where the code at the
+        cursor is finished."""
+        if always:
+            return True
+        settled = first.valid and (first.is_code(site.language_id) or not _between_code(site))
         nothing_needed = not first.text.strip() and not _unfinished(site)
-        if (not always and (settled or nothing_needed)) or cancel.should_stop():
-            return first, ranking
-        ranking.explored = True
+        return not (settled or nothing_needed)
+
+    def explore(self, prompt: Prompt, params: GenerationParams, site: Site, cancel: CancelToken
+                ) -> tuple[list[str], float]:
+        """The raw texts of alternatives (other first tokens, and the starts ``starts`` forces),
+        and how long exploring took (ms)."""
         forced = starts(site)
         width = WIDTH if len(forced) < 3 else max(1, 8 // len(forced))
         began = time.monotonic()
         found = self.engine.explore(prompt, params, forced, width, cancel)
-        ranking.explore_ms = (time.monotonic() - began) * 1000
+        return [generation.text for generation in found], (time.monotonic() - began) * 1000
+
+    def rank(self, prompt: Prompt, params: GenerationParams, first: Candidate,
+             alternatives: Sequence[str], site: Site, cancel: CancelToken,
+             explore_ms: float = 0.0) -> tuple[Candidate, Ranking]:
+        """The best of ``first`` and the (post-processed) alternatives: checked, then scored by
+        how they lead into the suffix."""
+        ranking = Ranking(explored=True, candidates=[first], explore_ms=explore_ms)
         seen = {first.text}
-        for generation in found:
-            text = finish(generation.text)
+        for text in alternatives:
             if text in seen:
                 continue
             seen.add(text)
@@ -382,4 +393,4 @@ class Ranker:
             scored = {c.text: s for c, s in zip(pool, scores, strict=True)}
             ranking.candidates = [replace(c, score=scored.get(c.text))
                                   for c in ranking.candidates]
-        return choose(ranking.candidates, prefer_code=_between_code(site)), ranking
+        return choose(ranking.candidates, _between_code(site), site.language_id), ranking
