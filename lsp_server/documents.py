@@ -144,8 +144,12 @@ class LineIndex(Sequence[int]):
         resume = int(np.searchsorted(starts, end + 1, "left"))
         new_end = start + inserted
         middle = _break_ends(text, max(0, start - 1), new_end)
-        return LineIndex(np.concatenate((starts[:keep], middle,
-                                         starts[resume:] + (new_end - end))))
+        # One new array (a huge document's index is megabytes: no temporaries).
+        new = np.empty(keep + middle.size + starts.size - resume, dtype=np.int64)
+        new[:keep] = starts[:keep]
+        new[keep:keep + middle.size] = middle
+        np.add(starts[resume:], new_end - end, out=new[keep + middle.size:])
+        return LineIndex(new)
 
     def line_of(self, offset: int) -> int:
         """The line holding ``offset`` (a line break belongs to the line it ends)."""
@@ -308,7 +312,7 @@ class Document:
         else:
             start = self.offset_at(change.start)
             end = max(start, self.offset_at(change.end))
-        self._text = old[:start] + change.text + old[end:]
+        self._text = "".join((old[:start], change.text, old[end:]))
         if self._lines is not None:
             self._lines = self._lines.edited(self._text, start, end, len(change.text))
         return Edit(old, start, end, change.text)
