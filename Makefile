@@ -8,7 +8,7 @@ GET_NVIM012 := ../shared/tools/get-nvim-0.12.sh
 LLAMA_CPP_VERSION := 0.3.36
 
 .DEFAULT_GOAL := help
-.PHONY: help install test lint unit e2e editors vsix bench load eval eval-fix doctor clean workbench bench-editors
+.PHONY: help install test lint unit e2e editors vsix bench load memory eval eval-fix doctor clean workbench bench-editors
 .PHONY: llama-server bench-team team-server
 
 help: ## list the targets
@@ -64,6 +64,9 @@ bench-editors: workbench ## last keystroke → ghost text drawn, in Neovim 0.12 
 
 load: ## typing at 20 characters/s for 60 s against the real server: latency, cancels, memory
 	$(PY) scripts/load_test.py
+
+memory: ## repeated cycles (500 documents, a 20 MB document, model reloads): does RSS come back?
+	$(PY) scripts/bench_memory.py
 
 eval: ## completions on HumanEval single-line infilling (200-task sample): pipeline vs naive
 	$(PY) scripts/eval_completion.py $(EVAL_ARGS)

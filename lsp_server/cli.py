@@ -10,7 +10,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from . import __version__
+from . import __version__, heap
 from .cli_input import read_source, settings_from
 from .config import ENGINES, FIX_METHODS
 from .offline import enforce_offline_environment
@@ -119,6 +119,7 @@ def _setup_logging(log_file: Path | None, level: str) -> None:
 
 
 def _serve(args: argparse.Namespace) -> int:
+    heap.fix_large_block_threshold()  # memory of closed huge documents goes back at once
     settings = settings_from(args)
     _setup_logging(args.log_file, args.log_level or settings.log_level)
     from .protocol import serve_stdio, serve_tcp

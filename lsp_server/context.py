@@ -7,18 +7,24 @@ are cached, so measuring a window costs one tokenization of the chunk under the 
 
 from __future__ import annotations
 
-import bisect
 import re
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from .documents import LineIndex, line_of
+
 GRID_LINES = 16
+# No token is longer than this many characters (whitespace runs are the longest): a window of
+# N tokens never needs more than N times as many characters of text.
+MAX_CHARS_PER_TOKEN = 32
+CHAR_GRID = 1024
+EOL_SEARCH_CHARS = 1 << 16
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 
 def line_starts_of(text: str) -> list[int]:
-    return [0] + [m.end() for m in _LINE_BREAK.finditer(text)]
+    return list(LineIndex.of(text))
 
 
 class TokenCounter:
@@ -56,6 +62,7 @@ class Window:
     suffix_end: int
     prefix_tokens: int
     suffix_tokens: int
+    prefix_line: int = 0  # the line ``prefix_start`` is on
 
 
 def cursor_window(
@@ -66,8 +73,16 @@ def cursor_window(
     prefix_budget: int,
     suffix_budget: int,
 ) -> Window:
-    line = bisect.bisect_right(line_starts, offset) - 1
+    """The window around ``offset``. It never spans more than ``MAX_CHARS_PER_TOKEN``
+    characters per token of budget, so its cost does not grow with the document (a file of
+    millions of lines, or one minified line of megabytes)."""
+    line = line_of(line_starts, offset)
     n_lines = len(line_starts)
+    # Rounded to a grid of characters, so a window cut inside one huge line stays put
+    # (and the KV cache valid) while the user types.
+    floor = offset - prefix_budget * MAX_CHARS_PER_TOKEN
+    floor = max(0, -(-floor // CHAR_GRID) * CHAR_GRID)
+    ceiling = min(len(text), offset + suffix_budget * MAX_CHARS_PER_TOKEN)
 
     def start_of(index: int) -> int:
         return line_starts[index] if index < n_lines else len(text)
@@ -75,29 +90,33 @@ def cursor_window(
     # Prefix: the partial chunk under the cursor, then whole chunks backwards while they fit.
     grid = (line // GRID_LINES) * GRID_LINES
     prefix_start = start_of(grid)
-    used = count.uncached(text[prefix_start:offset])
-    chunk = grid - GRID_LINES
-    while chunk >= 0:
-        cost = count(text[start_of(chunk):start_of(chunk + GRID_LINES)])
-        if used + cost > prefix_budget:
-            break
-        used += cost
-        prefix_start = start_of(chunk)
-        chunk -= GRID_LINES
-    if used > prefix_budget:
-        prefix_start, used = _trim_front(text, prefix_start, offset, line_starts, count,
-                                         prefix_budget)
+    if prefix_start < floor:
+        prefix_start, used = _trim_front(text, floor, offset, line_starts, count,
+                                         prefix_budget, include_start=True)
+    else:
+        used = count.uncached(text[prefix_start:offset])
+        chunk = grid - GRID_LINES
+        while chunk >= 0 and start_of(chunk) >= floor:
+            cost = count(text[start_of(chunk):start_of(chunk + GRID_LINES)])
+            if used + cost > prefix_budget:
+                break
+            used += cost
+            prefix_start = start_of(chunk)
+            chunk -= GRID_LINES
+        if used > prefix_budget:
+            prefix_start, used = _trim_front(text, prefix_start, offset, line_starts, count,
+                                             prefix_budget)
 
     # Suffix: the rest of the cursor's chunk, then whole chunks forwards while they fit.
     end_grid = (line // GRID_LINES + 1) * GRID_LINES
     suffix_end = start_of(end_grid)
-    s_used = count.uncached(text[offset:suffix_end])
-    if s_used > suffix_budget:
-        suffix_end, s_used = _trim_back(text, offset, suffix_end, line_starts, count,
-                                        suffix_budget)
+    s_used = count.uncached(text[offset:min(suffix_end, ceiling)])
+    if suffix_end > ceiling or s_used > suffix_budget:
+        suffix_end, s_used = _trim_back(text, offset, min(suffix_end, ceiling), line_starts,
+                                        count, suffix_budget)
     else:
         chunk = end_grid
-        while chunk < n_lines:
+        while chunk < n_lines and start_of(chunk + GRID_LINES) <= ceiling:
             cost = count(text[start_of(chunk):start_of(chunk + GRID_LINES)])
             if s_used + cost > suffix_budget:
                 break
@@ -105,20 +124,31 @@ def cursor_window(
             chunk += GRID_LINES
             suffix_end = start_of(chunk)
     return Window(text[prefix_start:offset], text[offset:suffix_end], prefix_start, suffix_end,
-                  used, s_used)
+                  used, s_used, line_of(line_starts, prefix_start))
 
 
 def _trim_front(text: str, start: int, offset: int, line_starts: Sequence[int],
-                count: TokenCounter, budget: int) -> tuple[int, int]:
-    """Drop lines from the front until the prefix fits (then characters, for one huge line)."""
-    index = bisect.bisect_right(line_starts, start) - 1
-    cursor_line = bisect.bisect_right(line_starts, offset) - 1
-    while index < cursor_line:
-        index += 1
-        used = count.uncached(text[line_starts[index]:offset])
+                count: TokenCounter, budget: int, include_start: bool = False
+                ) -> tuple[int, int]:
+    """The earliest line start after ``start`` (or ``start`` itself, if ``include_start``)
+    from which the prefix fits, found by bisection; then characters, for one huge line."""
+    if include_start:
+        used = count.uncached(text[start:offset])
         if used <= budget:
-            return line_starts[index], used
-    head = line_starts[cursor_line]
+            return start, used
+    cursor = line_of(line_starts, offset)
+    lo, hi = line_of(line_starts, start) + 1, cursor
+    best: tuple[int, int] | None = None
+    while lo <= hi:  # the text from a later line is shorter: fewer tokens
+        mid = (lo + hi) // 2
+        used = count.uncached(text[line_starts[mid]:offset])
+        if used <= budget:
+            best, hi = (line_starts[mid], used), mid - 1
+        else:
+            lo = mid + 1
+    if best is not None:
+        return best
+    head = max(line_starts[cursor], start)
     while offset - head > 1 and count.uncached(text[head:offset]) > budget:
         head += max(1, (offset - head) // 4)
     return head, count.uncached(text[head:offset])
@@ -126,14 +156,22 @@ def _trim_front(text: str, start: int, offset: int, line_starts: Sequence[int],
 
 def _trim_back(text: str, offset: int, end: int, line_starts: Sequence[int],
                count: TokenCounter, budget: int) -> tuple[int, int]:
-    """Drop whole lines from the back until the suffix fits (then characters)."""
-    index = bisect.bisect_left(line_starts, end)
-    cursor_line = bisect.bisect_right(line_starts, offset) - 1
-    while index - 1 > cursor_line:
-        index -= 1
-        used = count.uncached(text[offset:line_starts[index]])
+    """The latest line start before ``end`` up to which the suffix fits (bisection), then
+    characters."""
+    cursor = line_of(line_starts, offset)
+    lo, hi = cursor + 1, line_of(line_starts, max(0, end - 1))
+    if hi < len(line_starts) and line_starts[hi] == end:
+        hi -= 1
+    best: tuple[int, int] | None = None
+    while lo <= hi:
+        mid = (lo + hi) // 2
+        used = count.uncached(text[offset:line_starts[mid]])
         if used <= budget:
-            return line_starts[index], used
+            best, lo = (line_starts[mid], used), mid + 1
+        else:
+            hi = mid - 1
+    if best is not None:
+        return best
     tail = min(end, len(text))
     while tail - offset > 1 and count.uncached(text[offset:tail]) > budget:
         tail -= max(1, (tail - offset) // 4)
@@ -148,9 +186,11 @@ class CursorLine:
 
 
 def cursor_line(text: str, offset: int, line_starts: Sequence[int]) -> CursorLine:
-    line = bisect.bisect_right(line_starts, offset) - 1
+    line = line_of(line_starts, offset)
     start = line_starts[line]
     end = line_starts[line + 1] if line + 1 < len(line_starts) else len(text)
     after = text[offset:end].rstrip("\r\n")
-    first_break = _LINE_BREAK.search(text)
+    # The document's line break: the first one, looked for in a bounded stretch of text.
+    first_break = _LINE_BREAK.search(text, 0, EOL_SEARCH_CHARS) or _LINE_BREAK.search(
+        text, max(0, start - 2), min(len(text), end + 2))
     return CursorLine(text[start:offset], after, first_break.group() if first_break else "\n")

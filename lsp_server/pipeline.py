@@ -22,7 +22,8 @@ from dataclasses import dataclass
 
 from . import postprocess, ranking, safety
 from .config import Settings
-from .context import TokenCounter, cursor_line, cursor_window
+from .context import TokenCounter, Window, cursor_line, cursor_window
+from .documents import line_of
 from .engines.base import (
     BranchingEngine,
     CancelToken,
@@ -35,7 +36,7 @@ from .index import WorkspaceIndex
 from .project_context import ContextBuilder
 from .prompts import Template
 from .repo_context import render_completion
-from .syntax import Parsed
+from .syntax import MAX_TREE_CHARS, Parsed
 from .workspace_files import excluded
 
 
@@ -97,7 +98,7 @@ class CompletionPipeline:
         project_budget = budget // 4
         window = cursor_window(text, offset, starts, self.counter,
                                budget - suffix_budget - project_budget, suffix_budget)
-        tree = self._syntax(request)
+        tree = self._syntax(request, window)
         project = self.context.build(request, tree, window, project_budget, self.counter)
         prompt = render_completion(self.template, project, window.prefix, window.suffix,
                                    request.uri, request.path, request.language_id)
@@ -136,11 +137,15 @@ class CompletionPipeline:
         return CompletionResult(suggestion, "ok" if suggestion else "empty", generation, prompt,
                                 context_ms, _ms(start), considered)
 
-    def _syntax(self, request: CompletionRequest) -> Parsed | None:
-        """The document's tree: the editor's copy when it matches the text, else parsed."""
+    def _syntax(self, request: CompletionRequest, window: Window) -> Parsed | None:
+        """The document's tree: the editor's copy when it matches the text, else parsed; for
+        a document too large to parse, a tree of the window alone."""
         if request.syntax is not None and request.syntax.text == request.text:
             return request.syntax
-        return Parsed.parse(request.text, request.language_id)
+        if len(request.text) <= MAX_TREE_CHARS:
+            return Parsed.parse(request.text, request.language_id)
+        return Parsed.region(request.text, request.language_id, window.prefix_start,
+                             window.suffix_end, line_of(request.line_starts, window.prefix_start))
 
 
 def _neighbour_lines(text: str, offset: int, starts: Sequence[int]) -> tuple[str, str]:

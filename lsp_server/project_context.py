@@ -126,13 +126,14 @@ class ContextBuilder:
         if len(self._chosen) > 64:
             self._chosen.pop(next(iter(self._chosen)))
         return ProjectContext(_layout(chosen, header, marker), used, tuple(chosen),
-                              self._members_after_dot(site, parsed))
+                              self._members_after_dot(site, parsed, window))
 
-    def _members_after_dot(self, site: ContextRequest, parsed: Parsed | None) -> tuple[str, ...]:
+    def _members_after_dot(self, site: ContextRequest, parsed: Parsed | None,
+                           window: Window) -> tuple[str, ...]:
         """The public top-level names of the module whose alias precedes the cursor's dot."""
         if self.index is None or parsed is None:
             return ()
-        line_start = site.text.rfind("\n", 0, site.offset) + 1
+        line_start = _line_start(site.text, site.offset, window)
         match = _DOTTED.search(site.text, line_start, site.offset)
         if match is None:
             return ()
@@ -151,7 +152,9 @@ class ContextBuilder:
         return ()
 
     def forget(self, uri: str) -> None:
+        """A document closed: nothing kept for it."""
         self._chosen.pop(uri, None)
+        self._outlines.pop(uri, None)
 
     # -- candidates, most wanted first ----------------------------------------------------------
     def _candidates(self, site: ContextRequest, parsed: Parsed | None, window: Window,
@@ -171,7 +174,7 @@ class ContextBuilder:
             if name not in names:
                 names.append(name)  # imported but not used near the cursor: after those that are
         here = file_path(site.uri)
-        first_line = site.text.count("\n", 0, window.prefix_start)
+        first_line = window.prefix_line
         last_line = first_line + window.prefix.count("\n") + window.suffix.count("\n")
         seen: set[str] = set()
         for name in names:
@@ -245,8 +248,11 @@ class ContextBuilder:
         if parsed is None:
             return ()
         now = time.monotonic()
+        for uri in [uri for uri, (when, _) in self._outlines.items()
+                    if now - when >= OUTLINE_TTL_S]:
+            del self._outlines[uri]  # stale: a closed document's outline must not linger
         cached = self._outlines.get(site.uri)
-        if cached is not None and now - cached[0] < OUTLINE_TTL_S:
+        if cached is not None:
             return cached[1]
         symbols = parsed.symbols
         self._outlines[site.uri] = (now, symbols)
@@ -258,7 +264,7 @@ class ContextBuilder:
                        marker: str) -> Iterator[Item]:
         if self.index is None:
             return
-        line_start = site.text.rfind("\n", 0, site.offset) + 1
+        line_start = _line_start(site.text, site.offset, window)
         lines = site.text[max(window.prefix_start, 0):line_start].split("\n")
         words = identifiers("\n".join(lines[-SNIPPET_QUERY_LINES - 1:]))
         prompt_lines = {line.strip() for line in prompt_text.split("\n") if line.strip()}
@@ -278,22 +284,24 @@ def _module_symbols(rel: str, symbols: tuple[Symbol, ...]
     return [(rel, s, symbols) for s in top[:MAX_MODULE_SYMBOLS]]
 
 
+def _line_start(text: str, offset: int, window: Window) -> int:
+    """Where the cursor's line starts, or the window, if the line starts before it."""
+    return max(text.rfind("\n", window.prefix_start, offset) + 1, window.prefix_start)
+
+
 def _names_near_cursor(text: str, offset: int, window: Window) -> list[str]:
-    """Identifiers on the cursor's line, then on the lines above it, nearest first."""
-    line_start = text.rfind("\n", 0, offset) + 1
-    line_end = text.find("\n", offset)
-    current = text[line_start:line_end if line_end >= 0 else len(text)]
-    names: list[str] = []
-    for word in reversed(_WORD.findall(current)):
-        if word not in names:
-            names.append(word)
+    """Identifiers on the cursor's line, then on the lines above it, nearest first (all
+    inside the window: a minified line of megabytes costs no more than the window)."""
+    line_start = _line_start(text, offset, window)
+    line_end = text.find("\n", offset, window.suffix_end)
+    current = text[line_start:line_end if line_end >= 0 else window.suffix_end]
+    names: dict[str, None] = dict.fromkeys(reversed(_WORD.findall(current)))
     above = text[max(window.prefix_start, _nth_line_before(text, line_start, NEAR_LINES)):
                  line_start]
     for line in reversed(above.split("\n")):
         for word in reversed(_WORD.findall(line)):
-            if word not in names:
-                names.append(word)
-    return names
+            names.setdefault(word)
+    return list(names)
 
 
 def _nth_line_before(text: str, line_start: int, n: int) -> int:

@@ -39,6 +39,7 @@ from pygls.io_ import StdoutWriter
 from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol, lsp_method
 
+from .handler_futures import ForgetFinishedHandlers
 from .framing import DEFAULT_MAX_MESSAGE, MB, FrameReader, Message, Rejected
 
 log = logging.getLogger(__name__)
@@ -59,7 +60,7 @@ class _Rejected:
     jsonrpc = ""
 
 
-class HearthProtocol(LanguageServerProtocol):
+class HearthProtocol(ForgetFinishedHandlers, LanguageServerProtocol):
     def __init__(self, server: LanguageServer, converter: Any) -> None:
         super().__init__(server, converter)
         self.state = "starting"  # → "running" after initialize → "shut down" after shutdown

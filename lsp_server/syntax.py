@@ -23,6 +23,11 @@ from .documents import Document, DocumentStore, Edit, make_edit
 
 log = logging.getLogger(__name__)
 
+# tree-sitter parses a few MB a second and holds the interpreter meanwhile (nothing else runs,
+# not even the event loop). A text larger than this is never parsed whole: a document gets no
+# tree, and questions about it are asked of a tree of the region around the cursor.
+MAX_TREE_CHARS = 1_000_000
+
 # Node types that are definitions (functions, methods, classes) per grammar family.
 _FUNCTIONS = {
     "function_definition", "function_declaration", "method_definition", "method_declaration",
@@ -60,8 +65,11 @@ def parser(language_id: str) -> Parser | None:
 
 
 def parse(text: str, language_id: str) -> Tree | None:
+    """The tree of ``text``; None without a grammar, or for a text over ``MAX_TREE_CHARS``."""
     p = thread_parser(language_id)
-    return p.parse(text.encode("utf-8", "surrogatepass")) if p is not None else None
+    if p is None or len(text) > MAX_TREE_CHARS:
+        return None
+    return p.parse(text.encode("utf-8", "surrogatepass"))
 
 
 def byte_offset(text: str, index: int) -> int:
@@ -155,21 +163,44 @@ def _encode(text: str) -> bytes:
 # -- parsed snapshots ------------------------------------------------------------------------
 class Parsed:
     """One version of a text with its syntax tree. Never mutated after creation (edits go to a
-    copy of the tree), so a snapshot taken on the event loop can be read on the worker."""
+    copy of the tree), so a snapshot taken on the event loop can be read on the worker.
 
-    def __init__(self, text: str, language_id: str, tree: Tree, data: bytes) -> None:
+    The text may be a region of a larger document (``region``): ``origin`` is where it starts
+    in the document and ``origin_line`` on which line, and every offset taken or given is the
+    document's."""
+
+    def __init__(self, text: str, language_id: str, tree: Tree, data: bytes,
+                 origin: int = 0, origin_line: int = 0) -> None:
         self.text = text
         self.language_id = language_id
         self.tree = tree
         self.data = data
+        self.origin = origin
+        self.origin_line = origin_line
 
     @classmethod
     def parse(cls, text: str, language_id: str) -> Parsed | None:
+        """The whole text's tree (None without a grammar or over ``MAX_TREE_CHARS``)."""
         p = thread_parser(language_id)
-        if p is None:
+        if p is None or len(text) > MAX_TREE_CHARS:
             return None
         data = _encode(text)
         return cls(text, language_id, p.parse(data), data)
+
+    @classmethod
+    def region(cls, text: str, language_id: str, start: int, end: int,
+               start_line: int) -> Parsed | None:
+        """A tree of ``text[start:end]`` alone (which begins on line ``start_line``), for a
+        document too large to parse whole. Code cut at the region's edges parses with errors
+        there; the checks that use it compare error counts with and without a suggestion."""
+        p = thread_parser(language_id)
+        if p is None:
+            return None
+        part = text[start:end]
+        if len(part) > MAX_TREE_CHARS:
+            return None
+        data = _encode(part)
+        return cls(part, language_id, p.parse(data), data, start, start_line)
 
     def edited(self, text: str, edits: Sequence[Edit]) -> Parsed:
         """The snapshot for ``text``, reached from this one by ``edits``: tree-sitter re-parses
@@ -182,17 +213,21 @@ class Parsed:
                      new_end_byte=e.new_end_byte, start_point=e.start_point,
                      old_end_point=e.old_end_point, new_end_point=e.new_end_point)
         data = _encode(text)
-        return Parsed(text, self.language_id, p.parse(data, old), data)
+        return Parsed(text, self.language_id, p.parse(data, old), data, self.origin,
+                      self.origin_line)
 
     def byte(self, index: int) -> int:
+        """The byte in ``data`` of a document offset (clamped into the region)."""
+        index = min(max(0, index - self.origin), len(self.text))
         if len(self.data) == len(self.text):
             return index
         return byte_offset(self.text, index)
 
     def char(self, byte: int) -> int:
+        """The document offset of a byte in ``data``."""
         if len(self.data) == len(self.text):
-            return byte  # ASCII: bytes and characters coincide
-        return char_offset(self.data, byte)
+            return self.origin + byte  # ASCII: bytes and characters coincide
+        return self.origin + char_offset(self.data, byte)
 
     @cached_property
     def error_count(self) -> int:
@@ -200,6 +235,7 @@ class Parsed:
 
     def errors_after_insert(self, offset: int, inserted: str) -> int:
         """Syntax errors in the text with ``inserted`` at ``offset`` (parsed incrementally)."""
+        offset -= self.origin
         new_text = self.text[:offset] + inserted + self.text[offset:]
         edit = make_edit(self.text, offset, offset, inserted)
         return self.edited(new_text, [edit]).error_count
@@ -227,6 +263,8 @@ class Parsed:
         ``def``/``class`` lines above that are indented less, which holds even while the code
         being typed does not parse."""
         text = self.text
+        origin = self.origin
+        index = min(max(0, index - origin), len(text))
         line_start = text.rfind("\n", 0, index) + 1
         line_end = text.find("\n", index)
         line = text[line_start:line_end if line_end >= 0 else len(text)]
@@ -249,10 +287,11 @@ class Parsed:
             limit = _width(candidate)
             stripped = candidate.lstrip()
             if stripped.startswith(("def ", "class ", "async def ")):
-                node = self._definition_at(start + len(candidate) - len(stripped))
+                node = self._definition_at(origin + start + len(candidate) - len(stripped))
                 # Code that does not parse yet may have no node for it: the line will do.
                 found.append(_header(self, node) if node is not None
-                             else Header(candidate.rstrip(), start, start + len(candidate)))
+                             else Header(candidate.rstrip(), origin + start,
+                                         origin + start + len(candidate)))
         found.reverse()
         return found
 
@@ -267,7 +306,7 @@ class Parsed:
 class DocumentTrees:
     """The syntax tree of every open document, kept current edit by edit (event loop only)."""
 
-    def __init__(self, max_chars: int = 2_000_000) -> None:
+    def __init__(self, max_chars: int = MAX_TREE_CHARS) -> None:
         self._trees: dict[str, Parsed] = {}
         self.max_chars = max_chars  # beyond this a document gets no tree (minified bundles)
         self.incremental_updates = 0
@@ -524,7 +563,7 @@ def _walk_symbols(parsed: Parsed) -> Iterator[Symbol]:
                     signature = _WS.sub(" ", header.text.strip())[:_SIGNATURE_CHARS]
                     kind = "function" if is_function(child) else "class"
                     yield Symbol(name, kind, signature, _doc(parsed, child),
-                                 child.start_point[0], container)
+                                 parsed.origin_line + child.start_point[0], container)
                     if kind == "class":
                         body = child.child_by_field_name("body")
                         stack.append((body if body is not None else child, name))

@@ -168,9 +168,11 @@ class RawEngine:
     def __init__(self, model: str, settings: dict[str, Any]) -> None:
         import llama_cpp
 
+        from lsp_server.engines.llama_cpp import BATCH_SIZE
+
         self.llm = llama_cpp.Llama(model_path=model, n_ctx=settings["contextSize"],
                                    n_threads=settings["threads"],
-                                   n_threads_batch=settings["threads"], n_batch=256,
+                                   n_threads_batch=settings["threads"], n_batch=BATCH_SIZE,
                                    verbose=False)
 
     def replay(self, replay: dict[str, Any]) -> float:

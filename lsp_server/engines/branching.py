@@ -14,7 +14,8 @@ engines that capability (``engines.base.BranchingEngine``):
   (``engines.base.TokenScoringEngine``, for quick fixes).
 
 Logits are the expensive part with a large vocabulary (Gemma's 262k tokens); they are asked for
-only where a log-probability is needed.
+only where a log-probability is needed, and read where the engine keeps them (``engines.logits``):
+only the values needed are kept.
 """
 
 from __future__ import annotations
@@ -22,11 +23,9 @@ from __future__ import annotations
 import codecs
 import time
 from abc import abstractmethod
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-
-import numpy as np
-import numpy.typing as npt
+from typing import TypeVar
 
 from .base import (
     CancelToken,
@@ -37,23 +36,16 @@ from .base import (
     apply_stops,
 )
 from .local import Aborted, LocalEngine, common_prefix
+from .logits import Logits, RowReader
 
-Row = tuple[int, int, Sequence[int], bool]  # (sequence, first position, tokens, all logits)
-SCORE_ROWS = 32  # tokens read per batch by ``token_choices`` (a row of logits is 1 MB for Gemma)
+# (sequence, first position, tokens, the indices of the tokens whose logits are read)
+Row = tuple[int, int, Sequence[int], range]
+T = TypeVar("T")
+# Called with (row index, token index in the row, logits after that token); returns what the
+# caller keeps of the row (the logits are gone after the call).
+ReadRow = Callable[[int, int, Logits], T]
+SCORE_ROWS = 32  # tokens read per batch by ``token_choices``
 ALTERNATIVE_NATS = 8.0  # alternatives further below the likeliest token are not worth listing
-
-
-def token_logprob(logits: npt.NDArray[np.float32], token: int) -> float:
-    """log P(token) from one row of logits, without a copy of the row kept."""
-    best = float(logits.max())
-    norm = best + float(np.log(np.exp(logits - best, dtype=np.float32).sum(dtype=np.float64)))
-    return float(logits[token]) - norm
-
-
-def log_softmax(logits: npt.NDArray[np.float32]) -> npt.NDArray[np.float64]:
-    values: npt.NDArray[np.float64] = logits.astype(np.float64)
-    top = float(values.max())
-    return values - (top + float(np.log(np.exp(values - top).sum())))
 
 
 @dataclass
@@ -66,7 +58,7 @@ class _Branch:
     text: str = ""  # the continuation, as in a Generation
     reason: str = ""  # stop reason once finished
     generated: int = 0
-    next_scores: npt.NDArray[np.float64] | None = None  # log-probabilities of the next token
+    next_choices: list[tuple[int, float]] = field(default_factory=list)  # likeliest next tokens
 
 
 class BranchingLocalEngine(LocalEngine):
@@ -75,6 +67,7 @@ class BranchingLocalEngine(LocalEngine):
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self._branches: dict[int, _Branch] = {}
+        self._rows = RowReader()
 
     # -- primitives ---------------------------------------------------------------------------
     @abstractmethod
@@ -87,9 +80,9 @@ class BranchingLocalEngine(LocalEngine):
         and nothing else."""
 
     @abstractmethod
-    def _branch_eval(self, rows: Sequence[Row]) -> list[npt.NDArray[np.float32]]:
-        """Evaluate each row's tokens into its sequence; per row, the logits after each token
-        (``all logits``) or after its last token only, as a 2-D array."""
+    def _branch_eval(self, rows: Sequence[Row], read: ReadRow[T]) -> list[list[T]]:
+        """Evaluate each row's tokens into its sequence; for each token whose logits are
+        wanted, in order, what ``read`` keeps of them (per row, a list)."""
 
     @abstractmethod
     def _branch_clear(self) -> None:
@@ -168,12 +161,18 @@ class BranchingLocalEngine(LocalEngine):
             self._branch_copy(1, 0, len(base) - 1)
             for begin in range(0, len(tokens), SCORE_ROWS):
                 batch = tokens[begin:begin + SCORE_ROWS]  # fed: the token before each one
-                rows = self._branch_eval([(1, len(base) - 1 + begin,
-                                           feed[begin:begin + len(batch)], True)])[0]
-                for row, token in zip(rows, batch, strict=True):
+
+                def read(_row: int, index: int, logits: Logits,
+                         batch: list[int] = batch) -> tuple[float, list[tuple[int, float]]]:
+                    return self._rows.near(logits, batch[index], ALTERNATIVE_NATS, 4 * top)
+
+                read_rows = self._branch_eval([(1, len(base) - 1 + begin,
+                                                feed[begin:begin + len(batch)],
+                                                range(len(batch)))], read)[0]
+                for (logprob, near), token in zip(read_rows, batch, strict=True):
                     piece = decoder.decode(self._token_bytes(token))
-                    logprob, alternatives = self._read_row(row, token, top)
-                    choices.append(TokenChoice(offset, piece, logprob, alternatives))
+                    choices.append(TokenChoice(offset, piece, logprob,
+                                               self._alternatives(near, top)))
                     offset += len(piece)
         except Aborted:
             return None
@@ -182,26 +181,18 @@ class BranchingLocalEngine(LocalEngine):
             self._branch_clear()
         return choices
 
-    def _read_row(self, logits: npt.NDArray[np.float32], token: int, top: int
-                  ) -> tuple[float, tuple[tuple[str, float], ...]]:
-        """log P(token) from one row of logits, and the ``top`` likeliest other tokens (only
-        those within ``ALTERNATIVE_NATS`` of the best: a full sort of the vocabulary is slow)."""
-        logprob = token_logprob(logits, token)
-        norm = float(logits[token]) - logprob
-        best = float(logits.max())
-        near = np.flatnonzero(logits >= best - ALTERNATIVE_NATS) if top > 0 else np.empty(0)
-        if near.size > 4 * top:  # a flat distribution: the likeliest few of those
-            near = near[np.argpartition(-logits[near], 4 * top)[:4 * top]]
-        ranked = sorted((int(t) for t in near if t != token), key=lambda t: -float(logits[t]))
+    def _alternatives(self, near: list[tuple[int, float]], top: int
+                      ) -> tuple[tuple[str, float], ...]:
+        """The ``top`` likeliest of ``near`` (tokens with their log-probabilities) as text,
+        leaving out end-of-generation tokens."""
         alternatives: list[tuple[str, float]] = []
-        for other in ranked:
+        for other, logprob in near:
             if len(alternatives) >= top:
                 break
             if self._is_end(other):
                 continue
-            piece = self._token_bytes(other).decode("utf-8", "replace")
-            alternatives.append((piece, float(logits[other]) - norm))
-        return logprob, tuple(alternatives)
+            alternatives.append((self._token_bytes(other).decode("utf-8", "replace"), logprob))
+        return tuple(alternatives)
 
     # -- internals ----------------------------------------------------------------------------
     def _drop_branches(self) -> None:
@@ -249,11 +240,17 @@ class BranchingLocalEngine(LocalEngine):
             branch.raw += b"".join(self._token_bytes(t) for t in forced)
             branch.skip = len(removed)
             roots.append((branch, allowed))
-            rows.append((seq, origin, [base[-1], *forced], True))
-        for (branch, _), logits in zip(roots, self._branch_eval(rows), strict=True):
-            for offset, token in enumerate(branch.tokens[len(base):]):
-                branch.logprobs[len(base) + offset] = token_logprob(logits[offset], token)
-            branch.next_scores = log_softmax(logits[-1])
+            rows.append((seq, origin, [base[-1], *forced], range(len(forced) + 1)))
+
+        def read(row: int, index: int, logits: Logits) -> None:
+            branch, allowed = roots[row]
+            position = len(base) + index
+            if position < len(branch.tokens):  # a forced token: how likely it was
+                branch.logprobs[position] = self._rows.logprob(logits, branch.tokens[position])
+            else:  # after the last one: where the branches fan out
+                branch.next_choices = self._rows.top(logits, capacity, allowed)
+
+        self._branch_eval(rows, read)
         return roots
 
     def _fan_out(self, roots: list[tuple[_Branch, list[int] | None]], width: int,
@@ -261,19 +258,11 @@ class BranchingLocalEngine(LocalEngine):
         """Each root branches into its ``width`` likeliest next tokens (as many as fit)."""
         branches: list[_Branch] = []
         free = len(roots) + 1
-        for index, (root, allowed) in enumerate(roots):
-            scores = root.next_scores
-            assert scores is not None
+        for index, (root, _allowed) in enumerate(roots):
             room = capacity - len(branches) - (len(roots) - index - 1)
             count = max(1, min(width, room))
-            if allowed is not None:
-                pool = np.asarray(allowed)
-                order = pool[np.argsort(-scores[pool])][:count]
-            else:
-                top = np.argpartition(-scores, count)[:count]
-                order = top[np.argsort(-scores[top])]
             tokens, logprobs = list(root.tokens), list(root.logprobs)
-            for rank, token in enumerate(order):
+            for rank, (token, logprob) in enumerate(root.next_choices[:count]):
                 if rank == 0:
                     branch = root
                 else:
@@ -281,8 +270,8 @@ class BranchingLocalEngine(LocalEngine):
                                      root.skip)
                     self._branch_copy(free, root.seq, len(tokens))
                     free += 1
-                branch.tokens.append(int(token))
-                branch.logprobs.append(float(scores[int(token)]))
+                branch.tokens.append(token)
+                branch.logprobs.append(logprob)
                 branches.append(branch)
         return branches
 
@@ -321,12 +310,13 @@ class BranchingLocalEngine(LocalEngine):
                 for b in active:
                     b.reason = cancel.reason()
                 return
-            rows: list[Row] = [(b.seq, len(b.tokens) - 1, [b.tokens[-1]], False) for b in active]
-            for b, logits in zip(active, self._branch_eval(rows), strict=True):
-                scores = log_softmax(logits[-1])
-                token = int(np.argmax(scores))
+            rows: list[Row] = [(b.seq, len(b.tokens) - 1, [b.tokens[-1]], range(1))
+                               for b in active]
+            picked = self._branch_eval(rows, lambda _row, _index, logits:
+                                       self._rows.best(logits))
+            for b, [(token, logprob)] in zip(active, picked, strict=True):
                 b.tokens.append(token)
-                b.logprobs.append(float(scores[token]))
+                b.logprobs.append(logprob)
 
     def _score(self, base: list[int], wanted: list[list[int]]) -> list[float | None]:
         """Sum of log-probabilities from ``len(base)`` on, reusing explored branches: a text
@@ -363,16 +353,20 @@ class BranchingLocalEngine(LocalEngine):
         for index, shared, seq, source in seats:
             if source is not None and seq == source.seq:
                 self._branch_copy(seq, seq, shared - 1)
-            rows.append((seq, shared - 1, wanted[index][shared - 1:], True))
+            # Fed from the last shared token; read after each but the text's last.
+            rows.append((seq, shared - 1, wanted[index][shared - 1:],
+                         range(len(wanted[index]) - shared)))
+
+        def read(row: int, offset: int, logits: Logits) -> float:
+            index, shared, _seq, _source = seats[row]
+            return self._rows.logprob(logits, wanted[index][shared + offset])
+
         if rows:
-            for (index, shared, _seq, source), logits in zip(seats, self._branch_eval(rows),
-                                                             strict=True):
+            for (index, shared, _seq, source), read_row in zip(
+                    seats, self._branch_eval(rows, read), strict=True):
                 known = source.logprobs[origin:shared] if source is not None else []
                 if any(lp is None for lp in known):
                     continue  # the branch lacks a value; this text cannot be compared fairly
-                total = sum(lp for lp in known if lp is not None)
-                for offset, token in enumerate(wanted[index][shared:]):
-                    total += token_logprob(logits[offset], token)
-                results[index] = total
+                results[index] = sum(lp for lp in known if lp is not None) + sum(read_row)
         self._drop_branches()
         return results

@@ -11,7 +11,7 @@ import ctypes
 import io
 import logging
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -19,8 +19,9 @@ import numpy.typing as npt
 
 from .. import faults
 from ..gguf_header import quantization_name
+from ..heap import release_freed_memory
 from .base import EngineError, ModelInfo, Prompt
-from .branching import BranchingLocalEngine, Row
+from .branching import BranchingLocalEngine, ReadRow, Row, T
 from .local import Aborted
 
 log = logging.getLogger(__name__)
@@ -44,11 +45,22 @@ def _route_native_logs(llama_cpp: Any) -> None:
 
 # Sequences besides the main one, for exploring several continuations at once (ranking).
 BRANCHES = 8
+# Tokens per decode. The graph's scratch memory grows with it (attention scores are context
+# × batch × heads floats, 8 MB for Gemma at 4096 × 128) and stays resident; prompts were
+# evaluated as fast with 128 as with 256 here.
+BATCH_SIZE = 128
+# Rows of logits asked for in one decode. llama.cpp keeps an output buffer and a graph output
+# as large as the largest such batch for the context's lifetime: a row is the whole
+# vocabulary (1 MB for Gemma), so an unbounded batch would hold hundreds of MB. Fewer rows per
+# decode cost time instead (each decode reads the output layer's weights again): scoring 120
+# tokens took about 2.0 / 2.5 / 3.3 s with 32 / 16 / 8 rows here, for 64 / 32 / 16 MB
+# (ranking scores only what follows explored branches, a few tokens per candidate).
+MAX_OUTPUTS = 8
 
 
 class LlamaCppEngine(BranchingLocalEngine):
     def __init__(self, path: str, *, threads: int, context_size: int,
-                 batch_size: int = 256, use_mmap: bool = False) -> None:
+                 batch_size: int = BATCH_SIZE, use_mmap: bool = False) -> None:
         try:
             import llama_cpp
         except ImportError as exc:  # pragma: no cover - installed by `make install`
@@ -62,7 +74,7 @@ class LlamaCppEngine(BranchingLocalEngine):
             # /dev/null while loading, which would swallow LSP messages written meanwhile.
             # Its Python-level chatter is captured instead and logged at debug level.
             with contextlib.redirect_stderr(chatter):
-                self._llm = llama_cpp.Llama(
+                self._llm: Any = llama_cpp.Llama(
                     model_path=path,
                     n_ctx=context_size,
                     n_threads=threads,
@@ -80,8 +92,12 @@ class LlamaCppEngine(BranchingLocalEngine):
         self._lib = llama_cpp
         self._vocab = self._llm._model.vocab
         self._n_vocab = self._llm.n_vocab()
-        self._branch_count = _enable_branches(self._llm, BRANCHES)
-        self._abort_hook = llama_cpp.ggml_abort_callback(self._should_abort)
+        try:
+            self._branch_count = _enable_branches(self._llm, BRANCHES)
+        except EngineError:
+            self._llm.close()
+            raise
+        self._abort_hook: Any = llama_cpp.ggml_abort_callback(self._should_abort)
         llama_cpp.llama_set_abort_callback(self._llm._ctx.ctx, self._abort_hook, None)
         self._special_cache: dict[str, bool] = {}
         self._piece_buffer = ctypes.create_string_buffer(64)
@@ -167,21 +183,13 @@ class LlamaCppEngine(BranchingLocalEngine):
         for seq in range(1, self._branch_count + 1):
             self._llm._ctx.kv_cache_seq_rm(seq, -1, -1)
 
-    def _branch_eval(self, rows: Sequence[Row]) -> list[npt.NDArray[np.float32]]:
+    def _branch_eval(self, rows: Sequence[Row], read: ReadRow[T]) -> list[list[T]]:
         batch = self._llm._batch.batch
-        capacity = self._llm.n_batch
-        flat = [(r, i, seq, pos + i, token, every or i == len(tokens) - 1)
-                for r, (seq, pos, tokens, every) in enumerate(rows)
+        flat = [(r, i, seq, pos + i, token, i in wanted)
+                for r, (seq, pos, tokens, wanted) in enumerate(rows)
                 for i, token in enumerate(tokens)]
-        # One array per row, filled in place: a row of logits is the whole vocabulary (1 MB for
-        # Gemma), and stacking lists of them would hold every row twice.
-        wanted = [0] * len(rows)
-        for r, *_, wants in flat:
-            wanted[r] += wants
-        out = [np.empty((count, self._n_vocab), dtype=np.float32) for count in wanted]
-        filled = [0] * len(rows)
-        for begin in range(0, len(flat), capacity):
-            chunk = flat[begin:begin + capacity]
+        out: list[list[T]] = [[] for _ in rows]
+        for chunk in _decode_chunks(flat, self._llm.n_batch, MAX_OUTPUTS):
             batch.n_tokens = len(chunk)
             for j, (_r, _i, seq, pos, token, wants) in enumerate(chunk):
                 batch.token[j] = token
@@ -195,11 +203,11 @@ class LlamaCppEngine(BranchingLocalEngine):
                 if self._cancel is not None and self._cancel.should_stop():
                     raise Aborted from exc
                 raise EngineError(f"llama.cpp failed to evaluate branches: {exc}") from exc
-            for j, (r, _i, _seq, _pos, _token, wants) in enumerate(chunk):
-                if wants:
-                    out[r][filled[r]] = np.ctypeslib.as_array(
-                        self._llm._ctx.get_logits_ith(j), shape=(self._n_vocab,))
-                    filled[r] += 1
+            for j, (r, i, _seq, _pos, _token, wants) in enumerate(chunk):
+                if wants:  # a view of llama.cpp's buffer, valid until the next decode
+                    logits = np.ctypeslib.as_array(self._llm._ctx.get_logits_ith(j),
+                                                   shape=(self._n_vocab,))
+                    out[r].append(read(r, i, logits))
         return out
 
     def _vocab_size(self) -> int:
@@ -215,27 +223,59 @@ class LlamaCppEngine(BranchingLocalEngine):
         return self._special_cache[text]
 
     def close(self) -> None:
-        self._llm.close()
+        """Free the model, its context and every table built for it, at once: the abort hook
+        refers back to this engine, so without this the cycle would keep them until Python's
+        collector got round to it."""
+        llm, self._llm = self._llm, None
+        if llm is None:
+            return
+        llm.close()
+        self._abort_hook = None
+        self._special_cache.clear()
+        super().close()
+        release_freed_memory()
+
+
+_Flat = tuple[int, int, int, int, int, bool]  # row, index in row, seq, position, token, wants
+
+
+def _decode_chunks(flat: list[_Flat], tokens: int, outputs: int) -> Iterator[list[_Flat]]:
+    """``flat`` cut into decodes of at most ``tokens`` tokens and ``outputs`` rows of logits."""
+    chunk: list[_Flat] = []
+    wanted = 0
+    for item in flat:
+        if len(chunk) >= tokens or (item[5] and wanted >= outputs):
+            yield chunk
+            chunk, wanted = [], 0
+        chunk.append(item)
+        wanted += item[5]
+    if chunk:
+        yield chunk
 
 
 def _enable_branches(llm: Any, count: int) -> int:
     """Re-create llama-cpp-python's context with room for ``count`` more sequences in one
-    unified KV cache (``Llama`` always makes one sequence). Returns how many it got."""
+    unified KV cache (``Llama`` always makes one sequence). Returns how many it got.
+
+    The old context is freed first: both at once would hold two KV caches at load time."""
     from llama_cpp import _internals
 
     params = llm.context_params
+    llm._ctx.close()
+    llm.n_tokens = 0
     params.n_seq_max = count + 1
     params.kv_unified = True  # branches share the prompt's cells instead of copying them
     try:
-        ctx = _internals.LlamaContext(model=llm._model, params=params, verbose=llm.verbose)
+        llm._ctx = _internals.LlamaContext(model=llm._model, params=params, verbose=llm.verbose)
+        return count
     except (ValueError, RuntimeError) as exc:
         log.info("no parallel sequences (%s): candidates will not be ranked", exc)
-        params.n_seq_max = 1
-        return 0
-    old, llm._ctx = llm._ctx, ctx
-    old.close()
-    llm.n_tokens = 0
-    return count
+    params.n_seq_max = 1
+    try:
+        llm._ctx = _internals.LlamaContext(model=llm._model, params=params, verbose=llm.verbose)
+    except (ValueError, RuntimeError) as exc:
+        raise EngineError(f"llama.cpp could not create a context: {exc}") from exc
+    return 0
 
 
 def _file_type_name(code: str) -> str:
