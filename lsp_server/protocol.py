@@ -39,8 +39,8 @@ from pygls.io_ import StdoutWriter
 from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol, lsp_method
 
-from .handler_futures import ForgetFinishedHandlers
 from .framing import DEFAULT_MAX_MESSAGE, MB, FrameReader, Message, Rejected
+from .handler_futures import ForgetFinishedHandlers
 
 log = logging.getLogger(__name__)
 
