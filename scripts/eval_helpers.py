@@ -1,0 +1,187 @@
+"""Project helpers for ``make eval``: small repositories where the right line calls a helper
+defined in another file, hearth's pipeline vs the naive use of the same model.
+
+Each task is a folder of ``bench/project-helpers``: ``repo/`` (a few files, complete and
+correct), ``task.toml`` and a checker. ``task.toml`` names the file being edited, the right
+line (present in the file as it is) and what has been typed of it when the completion is
+asked for::
+
+    file = "accounts/registry.py"
+    line = "    users[name] = normalise_email_address(email)"
+    typed = "    users[name] = "
+    helper = "normalise_email_address"
+    check = ["python", "check.py"]      # or ["node", "check.mjs"]
+
+The repository is copied to a temporary folder with the line cut back to ``typed`` (what the
+editor would have on disk too), indexed as the server indexes a workspace, and completed at the
+end of ``typed``:
+
+* naive: the file's text before the cursor as the prompt, greedy, the first line;
+* hearth: ``CompletionPipeline.complete`` with the workspace index, as the server runs it.
+
+The completion goes in, the rest of the cursor's line is kept, the checker is copied beside the
+repository and run there: it passes when it exits with 0 within 3 s. Exact match compares the
+completed line with the right one; "called" counts completions that call the helper.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import tempfile
+import time
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from lsp_server.context import line_starts_of
+from lsp_server.engines.base import CancelToken, Engine, GenerationParams, Prompt
+from lsp_server.index import WorkspaceIndex
+from lsp_server.pipeline import CompletionRequest
+from lsp_server.syntax import language_for_path
+from lsp_server.workspace_files import FileRules
+from scripts.eval_common import ROOT, Models, Score, comparison, run_program, table
+
+TASKS = ROOT / "bench" / "project-helpers"
+NAIVE_MAX_TOKENS = 64
+
+
+@dataclass(frozen=True)
+class HelperTask:
+    name: str
+    folder: Path
+    file: str  # relative to repo/
+    line: str  # the right line
+    typed: str  # its beginning, typed when the completion is asked for
+    helper: str
+    check: tuple[str, ...]
+
+    @property
+    def language_id(self) -> str:
+        return language_for_path(self.file)
+
+    def original(self) -> str:
+        return (self.folder / "repo" / self.file).read_text(encoding="utf-8")
+
+    def document(self) -> tuple[str, int]:
+        """The file with the right line cut back to ``typed``, and the cursor."""
+        text = self.original()
+        start = _line_index(text, self.line)
+        document = text[:start] + self.typed + text[start + len(self.line):]
+        return document, start + len(self.typed)
+
+    def completed_line(self, completion: str) -> str:
+        return self.typed + completion.split("\n", 1)[0]
+
+
+def _line_index(text: str, line: str) -> int:
+    for start in (i for i in _starts(text)):
+        end = text.find("\n", start)
+        if text[start:end if end >= 0 else len(text)] == line:
+            return start
+    raise ValueError(f"the line is not in the file: {line!r}")
+
+
+def _starts(text: str) -> list[int]:
+    return [0] + [i + 1 for i, char in enumerate(text) if char == "\n"]
+
+
+def load(folder: Path) -> list[HelperTask]:
+    tasks = []
+    for spec in sorted(folder.glob("*/task.toml")):
+        data = tomllib.loads(spec.read_text(encoding="utf-8"))
+        task = HelperTask(spec.parent.name, spec.parent, data["file"], data["line"],
+                          data["typed"], data["helper"], tuple(data["check"]))
+        if not task.line.startswith(task.typed):
+            raise ValueError(f"{task.name}: typed is not the beginning of line")
+        tasks.append(task)
+    return tasks
+
+
+def passes(task: HelperTask, document: str, cursor: int, completion: str) -> bool:
+    """The checker's verdict on the repository with ``completion`` inserted at the cursor."""
+    with tempfile.TemporaryDirectory(prefix="hearth-helper-") as tmp:
+        work = Path(tmp) / "repo"
+        shutil.copytree(task.folder / "repo", work)
+        (work / task.file).write_text(document[:cursor] + completion + document[cursor:],
+                                      encoding="utf-8")
+        for checker in task.folder.iterdir():
+            if checker.is_file() and checker.name.startswith("check"):
+                shutil.copy(checker, work / checker.name)
+        argv = list(task.check)
+        if argv[0] == "python":
+            argv[0] = sys.executable  # the interpreter running the evaluation
+        return run_program(argv, cwd=str(work))
+
+
+def naive_line(engine: Engine, prefix: str) -> str:
+    """The file before the cursor, greedy, the rest of the line."""
+    params = GenerationParams(max_tokens=NAIVE_MAX_TOKENS, stop_when=lambda t: "\n" in t)
+    return engine.generate(Prompt.plain(prefix), params, CancelToken()).text.split("\n")[0]
+
+
+def hearth_completion(models: Models, task: HelperTask, document: str, cursor: int
+                      ) -> tuple[str, Any]:
+    """The pipeline's completion with the workspace indexed, as the server would give it."""
+    with tempfile.TemporaryDirectory(prefix="hearth-helper-") as tmp:
+        work = Path(tmp) / "repo"
+        shutil.copytree(task.folder / "repo", work)
+        path = work / task.file
+        path.write_text(document, encoding="utf-8")  # what the editor's disk holds too
+        index = WorkspaceIndex()
+        try:
+            index.start(FileRules([str(work)]))
+            if not index.wait_idle(30):
+                raise RuntimeError("the workspace was not indexed in 30 s")
+            request = CompletionRequest(
+                uri=path.as_uri(), text=document, offset=cursor,
+                line_starts=line_starts_of(document), language_id=task.language_id,
+                path=task.file)
+            result = models.pipeline_with(index).complete(request, models.deadline())
+        finally:
+            index.close()
+    return result.text, result
+
+
+def compare(models: Models, tasks: list[HelperTask], quiet: bool) -> dict[str, Any]:
+    naive = Score("naive (the file before the cursor, first line, greedy)")
+    hearth = Score("hearth pipeline (default settings, workspace indexed)")
+    called = {"naive": 0, "hearth": 0}
+    by_language: dict[str, list[int]] = {}
+    outcomes: list[dict[str, Any]] = []
+    for task in tasks:
+        document, cursor = task.document()
+        began = time.monotonic()
+        n_text = naive_line(models.naive, document[:cursor])
+        n_seconds = time.monotonic() - began
+        n_ok = passes(task, document, cursor, n_text)
+        naive.add(n_ok, task.completed_line(n_text) == task.line, n_seconds)
+        began = time.monotonic()
+        h_text, result = hearth_completion(models, task, document, cursor)
+        h_seconds = time.monotonic() - began
+        h_ok = passes(task, document, cursor, h_text)
+        hearth.add(h_ok, task.completed_line(h_text) == task.line, h_seconds)
+        called["naive"] += task.helper in n_text
+        called["hearth"] += task.helper in h_text
+        counts = by_language.setdefault(task.language_id, [0, 0, 0])
+        counts[0] += 1
+        counts[1] += n_ok
+        counts[2] += h_ok
+        ranked = result.considered
+        outcomes.append({"task": task.name, "naive": n_text, "naive_pass": n_ok,
+                         "hearth": h_text, "hearth_pass": h_ok, "ms": round(h_seconds * 1000),
+                         "candidates": [[c.text, c.score, c.valid, c.origin]
+                                        for c in ranked.candidates] if ranked else []})
+        if not quiet:
+            print(f"  {task.name}: naive {'pass' if n_ok else 'fail'} {n_text!r}; "
+                  f"hearth {'pass' if h_ok else 'fail'} {h_text!r}", flush=True)
+    total = len(tasks)
+    print(comparison("Project helpers (bench/project-helpers)", naive, hearth, total))
+    print(table([["language", "tasks", "naive passes", "hearth passes"]]
+                + [[language, str(n), str(a), str(b)]
+                   for language, (n, a, b) in sorted(by_language.items())]))
+    print(f"completions calling the helper: naive {called['naive']}, "
+          f"hearth {called['hearth']} of {total}", flush=True)
+    return {"tasks": total, "naive": naive.summary(total), "hearth": hearth.summary(total),
+            "called": called, "by_language": by_language, "outcomes": outcomes}
