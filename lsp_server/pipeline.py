@@ -17,9 +17,9 @@ from __future__ import annotations
 import bisect
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from . import postprocess, ranking
+from . import holes, postprocess, ranking
 from .config import Settings
 from .context import TokenCounter, cursor_line, cursor_window
 from .engines.base import (
@@ -97,6 +97,13 @@ class CompletionPipeline:
                                budget - suffix_budget - project_budget, suffix_budget)
         tree = self._syntax(request)
         project = self.context.build(request, tree, window, project_budget, self.counter)
+        site = ranking.Site(request.language_id, window.prefix, window.suffix, line.eol, tree,
+                            offset, project.members, helpers=project.helpers)
+        if not request.single_line:
+            hole = self._hole(site)
+            if hole is not None:
+                plan = postprocess.Plan(multiline=True, hole=hole)
+                site = replace(site, hole=hole)
         prompt = self.template.render(
             context=project.text, prefix=window.prefix,
             suffix=window.suffix if self.template.fim else "",
@@ -110,24 +117,48 @@ class CompletionPipeline:
             # Heal a prompt cut inside a token; one ending at a line break is not.
             heal=not self.template.fim and not window.prefix.endswith(("\n", "\r")),
         )
-        generation = self.engine.generate(prompt, params, cancel)
-        if generation.stop_reason == "cancelled":
-            return CompletionResult("", "cancelled", generation, prompt, context_ms, _ms(start))
 
-        def finish(raw: str) -> str:
+        def finish(made: Generation) -> str:
+            raw = made.text
+            if plan.hole is not None and made.stop_reason not in ("stop", "eos"):
+                raw = raw[:raw.rfind("\n") + 1]  # cut short: its last line is not whole
             return postprocess.finish(raw, plan, window.prefix, window.suffix, line.eol)
 
-        site = ranking.Site(request.language_id, window.prefix, window.suffix, line.eol, tree,
-                            offset, project.members)
-        best = ranking.check(finish(generation.text), site)
-        considered = ranking.Ranking(candidates=[best])
         search = self.settings.suggestion_search
-        if self.ranker is not None and search != "off":
-            best, considered = self.ranker.improve(prompt, params, best, site, finish, cancel,
-                                                   always=search == "always")
+        ranker = self.ranker if search != "off" else None
+        generation: Generation | None = None
+        if ranker is not None and (site.helpers or (plan.hole is not None and plan.hole.needs)):
+            # Calls to the project's helpers, or definitions of the names the code below the
+            # hole needs, are worth comparing with whatever the model writes: explore at once,
+            # the greedy suggestion being one of the branches.
+            best, considered = ranker.improve(prompt, params, [], site, finish, cancel,
+                                              always=True)
+            generation = considered.generation
+        else:
+            generation = self.engine.generate(prompt, params, cancel)
+            if generation.stop_reason == "cancelled":
+                return CompletionResult("", "cancelled", generation, prompt, context_ms,
+                                        _ms(start))
+            firsts = ranking.fills(finish(generation), site)
+            best = ranking.choose(firsts, prefer_code=plan.hole is not None)
+            considered = ranking.Ranking(candidates=firsts)
+            if ranker is not None:
+                best, considered = ranker.improve(prompt, params, firsts, site, finish,
+                                                  cancel, always=search == "always")
+        if cancel.cancelled:
+            return CompletionResult("", "cancelled", generation, prompt, context_ms, _ms(start))
         suggestion = ranking.without_new_errors(best, site)
         return CompletionResult(suggestion, "ok" if suggestion else "empty", generation, prompt,
                                 context_ms, _ms(start), considered)
+
+    @staticmethod
+    def _hole(site: ranking.Site) -> holes.Hole | None:
+        """An empty line with code after it in the window: how much is missing there."""
+        if not site.at_line_start:
+            return None
+        needs = tuple(ranking.undefined_names(site)) if site.language_id == "python" else ()
+        hole = holes.analyse(site.prefix, site.suffix, needs)
+        return hole if hole is not None and hole.next_line is not None else None
 
     def _syntax(self, request: CompletionRequest) -> Parsed | None:
         """The document's tree: the editor's copy when it matches the text, else parsed."""

@@ -17,12 +17,21 @@ import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 
-from .engines.base import BranchingEngine, CancelToken, GenerationParams, Prompt
+from . import holes, project_helpers
+from .engines.base import BranchingEngine, CancelToken, Generation, GenerationParams, Prompt
+from .project_helpers import Helper
 from .syntax import Parsed, error_nodes
 
 OFFSIDE = frozenset({"python"})  # languages whose blocks are made by indentation
 WIDTH = 4  # first tokens tried per start
+# log-probability (nats) credited to a candidate calling a helper the project offers at the
+# cursor: an imported function not used yet, a method of the object in hand. The model finds
+# a bare variable likelier than a call to a name it has seen once in the prompt.
+HELPER_PRIOR = 4.0
+HELPER_WIDTH = 2  # first tokens tried for the model's own start when helpers are explored
+HOLE_WIDTH = 2  # first tokens tried per start in a hole
 MAX_STARTS = 3
 MAX_MEMBER_STARTS = 8
 PROBE_CHARS = 16  # of the next line's text, scored after a candidate
@@ -52,10 +61,17 @@ class Site:
     parsed: Parsed | None = None  # the document's tree, to re-parse with a suggestion in it
     offset: int = 0  # the cursor in ``parsed.text``
     members: tuple[str, ...] = ()  # after `module.`: the names the module defines
+    hole: holes.Hole | None = None  # an empty line with code after it: how much is missing
+    helpers: tuple[Helper, ...] = ()  # the project's functions worth calling here
 
     @property
     def line_before(self) -> str:
         return self.prefix[self.prefix.rfind("\n") + 1:]
+
+    @cached_property
+    def known_names(self) -> frozenset[str]:
+        """Every identifier in the window around the cursor."""
+        return frozenset(_IDENT.findall(self.prefix)) | frozenset(_IDENT.findall(self.suffix))
 
     @property
     def line_after(self) -> str:
@@ -73,6 +89,7 @@ class Candidate:
     errors: int = 0  # syntax errors it adds to the document
     fits: bool = True  # its layout agrees with the lines around it
     score: float | None = None  # log P(candidate + probe | prompt)
+    missing: int = 0  # in a hole: names the code below needs that it leaves undefined
 
     @property
     def valid(self) -> bool:
@@ -91,6 +108,7 @@ class Ranking:
 
     explored: bool = False
     candidates: list[Candidate] = field(default_factory=list)
+    generation: Generation | None = None  # the greedy branch, when exploring came first
     explore_ms: float = 0.0
     score_ms: float = 0.0
 
@@ -103,7 +121,24 @@ def check(text: str, site: Site, origin: str = "greedy") -> Candidate:
         trimmed = _trimmed(text, site)
         if trimmed:
             text, errors, origin = trimmed, 0, origin + ", trimmed"
-    return Candidate(text, origin, errors, layout_fits(text, site) and names_fit(text, site))
+    missing = len(site.hole.needs) - holes.defines_needs(text, site.hole) if site.hole else 0
+    return Candidate(text, origin, errors, layout_fits(text, site) and names_fit(text, site)
+                     and helper_calls_fit(text, site), missing=missing)
+
+
+def fills(text: str, site: Site, origin: str = "greedy") -> list[Candidate]:
+    """The candidates a generation gives: itself, or in a hole each of its beginnings that
+    ends with a whole line (shortest first), checked."""
+    if site.hole is None:
+        return [check(text, site, origin)]
+    found: list[Candidate] = []
+    seen: set[str] = set()
+    for piece in holes.cuts(text) or [text]:
+        candidate = check(piece, site, origin)
+        if candidate.text not in seen:
+            seen.add(candidate.text)
+            found.append(candidate)
+    return found
 
 
 _PARTIAL = re.compile(r"\w*$")
@@ -196,7 +231,46 @@ def probe(site: Site) -> str:
 def starts(site: Site, indent_unit: str = "    ") -> list[str]:
     """Forced beginnings worth exploring, besides the model's own ("") choice: after
     `module.`, the module's names; at the start of a line, the indentation the layout calls
-    for, and a definition of a name the code below reads but nothing above defines."""
+    for, and a definition of a name the code below reads but nothing above defines; and calls
+    to the project's helpers (``project_helpers``)."""
+    found = _layout_starts(site, indent_unit)
+    return found + [start for start in helper_starts(site) if start not in found]
+
+
+def helper_starts(site: Site) -> list[str]:
+    """The beginnings of calls to the helpers, at the indentation the layout calls for when
+    the cursor is at a line's start."""
+    if not site.at_line_start:
+        return [helper.call for helper in site.helpers]
+    have = len(site.line_before.expandtabs(4))
+    level = site.hole.level if site.hole is not None else have
+    return [" " * max(0, level - have) + helper.call for helper in site.helpers]
+
+
+def _written(text: str, site: Site) -> str:
+    """The candidate with the word typed before the cursor."""
+    partial = _PARTIAL.search(site.line_before)
+    return (partial.group() if partial else "") + text
+
+
+def uses_helper(text: str, site: Site) -> bool:
+    """Whether a candidate calls one of the helpers offered at the cursor."""
+    written = _written(text, site)
+    return any(re.search(rf"\b{re.escape(helper.name)}\s*\(", written)
+               for helper in site.helpers)
+
+
+def helper_calls_fit(text: str, site: Site) -> bool:
+    """A call to a helper passes the arguments its signature asks for, made of names the code
+    around the cursor knows (the model often invents them: ``add_vat(total, rate=rate)``)."""
+    if not site.helpers:
+        return True
+    written = _written(text, site)
+    return all(project_helpers.call_fits(helper, written, site.known_names)
+               for helper in site.helpers)
+
+
+def _layout_starts(site: Site, indent_unit: str) -> list[str]:
     if site.members:
         partial = _PARTIAL.search(site.line_before)
         typed = partial.group() if partial else ""
@@ -329,13 +403,22 @@ def _between_code(site: Site) -> bool:
         and not _COMMENT_LINE.match(following)
 
 
+def _with_prior(score: float | None, candidate: Candidate, site: Site) -> float | None:
+    if score is None or not site.helpers or not uses_helper(candidate.text, site):
+        return score
+    return score + HELPER_PRIOR
+
+
 def choose(candidates: Sequence[Candidate], prefer_code: bool = False) -> Candidate:
-    """Valid ones first, then non-empty ones (then, between lines of code, code over
-    comments); then by score when known; the earlier (greedy) one on ties."""
-    def key(item: tuple[int, Candidate]) -> tuple[bool, bool, bool, bool, float, int]:
+    """Valid ones first, then non-empty ones; in a hole, those defining what the code below
+    needs and those removing the syntax errors the hole made; (then, between lines of code,
+    code over comments); then by score when known; the earlier (greedy, shorter) one on
+    ties."""
+    def key(item: tuple[int, Candidate]) -> tuple[bool, bool, bool, int, int, bool, float, int]:
         index, c = item
-        return (c.valid, bool(c.text.strip()), c.errors <= 0, c.code or not prefer_code,
-                c.score if c.score is not None else float("-inf"), -index)
+        return (c.valid, bool(c.text.strip()), c.errors <= 0, -c.missing, -c.errors,
+                c.code or not prefer_code, c.score if c.score is not None else float("-inf"),
+                -index)
 
     return max(enumerate(candidates), key=key)[1]
 
@@ -346,29 +429,44 @@ class Ranker:
     def __init__(self, engine: BranchingEngine) -> None:
         self.engine = engine
 
-    def improve(self, prompt: Prompt, params: GenerationParams, first: Candidate, site: Site,
-                finish: Callable[[str], str], cancel: CancelToken, *, always: bool = False
-                ) -> tuple[Candidate, Ranking]:
-        """The best of ``first`` and what exploring finds, when ``first`` fails a check (or
-        ``always``)."""
-        ranking = Ranking(candidates=[first])
-        settled = first.valid and (first.code or not _between_code(site))
-        nothing_needed = not first.text.strip() and not _unfinished(site)
-        if (not always and (settled or nothing_needed)) or cancel.should_stop():
-            return first, ranking
+    def improve(self, prompt: Prompt, params: GenerationParams, firsts: Sequence[Candidate],
+                site: Site, finish: Callable[[Generation], str], cancel: CancelToken, *,
+                always: bool = False) -> tuple[Candidate, Ranking]:
+        """The best of ``firsts`` (the greedy suggestion, or in a hole its beginnings) and what
+        exploring finds, when the best of them fails a check (or ``always``). With no
+        ``firsts``, exploring also gives the greedy suggestion (its first branch)."""
+        ranking = Ranking(candidates=list(firsts))
+        if firsts:
+            first = choose(firsts, prefer_code=_between_code(site))
+            settled = first.valid and first.missing <= 0 and (first.code or not _between_code(
+                site)) and (not site.helpers or uses_helper(first.text, site))
+            nothing_needed = not first.text.strip() and not _unfinished(site)
+            if (not always and (settled or nothing_needed)) or cancel.should_stop():
+                return first, ranking
         ranking.explored = True
         forced = starts(site)
-        width = WIDTH if len(forced) < 3 else max(1, 8 // len(forced))
+        calls = set(helper_starts(site))
+        # A call to a helper is worth one branch (its arguments the model's own); the other
+        # starts share the rest.
+        others = max(1, len([s for s in forced if s not in calls]))
+        each = WIDTH if others < 3 else max(1, 8 // others)
+        if calls:
+            each = max(1, min(each, (8 - len(calls)) // others, HELPER_WIDTH))
+        if site.hole is not None:
+            each = min(each, HOLE_WIDTH)  # every branch may run for several lines
+        width = [1 if start in calls else each for start in forced]
         began = time.monotonic()
         found = self.engine.explore(prompt, params, forced, width, cancel)
         ranking.explore_ms = (time.monotonic() - began) * 1000
-        seen = {first.text}
-        for generation in found:
-            text = finish(generation.text)
-            if text in seen:
-                continue
-            seen.add(text)
-            ranking.candidates.append(check(text, site, origin="explored"))
+        if not firsts and found:
+            ranking.generation = found[0]
+        seen = {c.text for c in firsts}
+        for number, generation in enumerate(found):
+            origin = "greedy" if not firsts and number == 0 and forced[0] == "" else "explored"
+            for candidate in fills(finish(generation), site, origin=origin):
+                if candidate.text not in seen:
+                    seen.add(candidate.text)
+                    ranking.candidates.append(candidate)
         # Only candidates that pass the checks compete on score (the others rank below them
         # anyway), unless none does.
         pool = [c for c in ranking.candidates if c.valid] or [
@@ -380,6 +478,8 @@ class Ranker:
                                           cancel)
             ranking.score_ms = (time.monotonic() - began) * 1000
             scored = {c.text: s for c, s in zip(pool, scores, strict=True)}
-            ranking.candidates = [replace(c, score=scored.get(c.text))
+            ranking.candidates = [replace(c, score=_with_prior(scored.get(c.text), c, site))
                                   for c in ranking.candidates]
+        if not ranking.candidates:
+            return Candidate(""), ranking
         return choose(ranking.candidates, prefer_code=_between_code(site)), ranking

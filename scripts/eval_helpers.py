@@ -12,6 +12,10 @@ asked for::
     helper = "normalise_email_address"
     check = ["python", "check.py"]      # or ["node", "check.mjs"]
 
+A few tasks are controls (``control = true``): the file imports a helper for code not written
+yet, and the right line does not call it, so a completion pushing helpers everywhere fails
+them. They are reported apart.
+
 The repository is copied to a temporary folder with the line cut back to ``typed`` (what the
 editor would have on disk too), indexed as the server indexes a workspace, and completed at the
 end of ``typed``:
@@ -56,6 +60,7 @@ class HelperTask:
     typed: str  # its beginning, typed when the completion is asked for
     helper: str
     check: tuple[str, ...]
+    control: bool = False  # the helper is imported for code not written yet, not for this line
 
     @property
     def language_id(self) -> str:
@@ -92,7 +97,8 @@ def load(folder: Path) -> list[HelperTask]:
     for spec in sorted(folder.glob("*/task.toml")):
         data = tomllib.loads(spec.read_text(encoding="utf-8"))
         task = HelperTask(spec.parent.name, spec.parent, data["file"], data["line"],
-                          data["typed"], data["helper"], tuple(data["check"]))
+                          data["typed"], data["helper"], tuple(data["check"]),
+                          bool(data.get("control", False)))
         if not task.line.startswith(task.typed):
             raise ValueError(f"{task.name}: typed is not the beginning of line")
         tasks.append(task)
@@ -122,8 +128,9 @@ def naive_line(engine: Engine, prefix: str) -> str:
 
 
 def hearth_completion(models: Models, task: HelperTask, document: str, cursor: int
-                      ) -> tuple[str, Any]:
-    """The pipeline's completion with the workspace indexed, as the server would give it."""
+                      ) -> tuple[str, Any, float]:
+    """The pipeline's completion with the workspace indexed, as the server would give it, and
+    how long it took (s; the indexing, done once per workspace by the server, left out)."""
     with tempfile.TemporaryDirectory(prefix="hearth-helper-") as tmp:
         work = Path(tmp) / "repo"
         shutil.copytree(task.folder / "repo", work)
@@ -138,50 +145,76 @@ def hearth_completion(models: Models, task: HelperTask, document: str, cursor: i
                 uri=path.as_uri(), text=document, offset=cursor,
                 line_starts=line_starts_of(document), language_id=task.language_id,
                 path=task.file)
-            result = models.pipeline_with(index).complete(request, models.deadline())
+            pipeline = models.pipeline_with(index)
+            began = time.monotonic()
+            result = pipeline.complete(request, models.deadline())
+            seconds = time.monotonic() - began
         finally:
             index.close()
-    return result.text, result
+    return result.text, result, seconds
 
 
 def compare(models: Models, tasks: list[HelperTask], quiet: bool) -> dict[str, Any]:
-    naive = Score("naive (the file before the cursor, first line, greedy)")
-    hearth = Score("hearth pipeline (default settings, workspace indexed)")
-    called = {"naive": 0, "hearth": 0}
-    by_language: dict[str, list[int]] = {}
+    groups = {"helper": [t for t in tasks if not t.control],
+              "control": [t for t in tasks if t.control]}
+    report: dict[str, Any] = {}
     outcomes: list[dict[str, Any]] = []
-    for task in tasks:
-        document, cursor = task.document()
-        began = time.monotonic()
-        n_text = naive_line(models.naive, document[:cursor])
-        n_seconds = time.monotonic() - began
-        n_ok = passes(task, document, cursor, n_text)
-        naive.add(n_ok, task.completed_line(n_text) == task.line, n_seconds)
-        began = time.monotonic()
-        h_text, result = hearth_completion(models, task, document, cursor)
-        h_seconds = time.monotonic() - began
-        h_ok = passes(task, document, cursor, h_text)
-        hearth.add(h_ok, task.completed_line(h_text) == task.line, h_seconds)
-        called["naive"] += task.helper in n_text
-        called["hearth"] += task.helper in h_text
-        counts = by_language.setdefault(task.language_id, [0, 0, 0])
-        counts[0] += 1
-        counts[1] += n_ok
-        counts[2] += h_ok
-        ranked = result.considered
-        outcomes.append({"task": task.name, "naive": n_text, "naive_pass": n_ok,
-                         "hearth": h_text, "hearth_pass": h_ok, "ms": round(h_seconds * 1000),
-                         "candidates": [[c.text, c.score, c.valid, c.origin]
-                                        for c in ranked.candidates] if ranked else []})
-        if not quiet:
-            print(f"  {task.name}: naive {'pass' if n_ok else 'fail'} {n_text!r}; "
-                  f"hearth {'pass' if h_ok else 'fail'} {h_text!r}", flush=True)
-    total = len(tasks)
-    print(comparison("Project helpers (bench/project-helpers)", naive, hearth, total))
-    print(table([["language", "tasks", "naive passes", "hearth passes"]]
-                + [[language, str(n), str(a), str(b)]
-                   for language, (n, a, b) in sorted(by_language.items())]))
-    print(f"completions calling the helper: naive {called['naive']}, "
-          f"hearth {called['hearth']} of {total}", flush=True)
-    return {"tasks": total, "naive": naive.summary(total), "hearth": hearth.summary(total),
-            "called": called, "by_language": by_language, "outcomes": outcomes}
+    for group, members in groups.items():
+        if not members:
+            continue
+        naive = Score("naive (the file before the cursor, first line, greedy)")
+        hearth = Score("hearth pipeline (default settings, workspace indexed)")
+        called = {"naive": 0, "hearth": 0}
+        by_language: dict[str, list[int]] = {}
+        for task in members:
+            outcome = _run(models, task)
+            outcomes.append(outcome)
+            naive.add(outcome["naive_pass"], outcome["naive_exact"], outcome["naive_s"])
+            hearth.add(outcome["hearth_pass"], outcome["hearth_exact"], outcome["hearth_s"])
+            called["naive"] += task.helper in outcome["naive"]
+            called["hearth"] += task.helper in outcome["hearth"]
+            counts = by_language.setdefault(task.language_id, [0, 0, 0])
+            counts[0] += 1
+            counts[1] += outcome["naive_pass"]
+            counts[2] += outcome["hearth_pass"]
+            if not quiet:
+                print(f"  {task.name}: naive {'pass' if outcome['naive_pass'] else 'fail'} "
+                      f"{outcome['naive']!r}; hearth {'pass' if outcome['hearth_pass'] else 'fail'}"
+                      f" {outcome['hearth']!r}", flush=True)
+        total = len(members)
+        title = ("Project helpers: the right line calls a helper from another file"
+                 if group == "helper" else
+                 "Controls: a helper imported for later, the right line does not call it")
+        print(comparison(title, naive, hearth, total))
+        print(table([["language", "tasks", "naive passes", "hearth passes"]]
+                    + [[language, str(n), str(a), str(b)]
+                       for language, (n, a, b) in sorted(by_language.items())]))
+        print(f"completions calling the helper: naive {called['naive']}, "
+              f"hearth {called['hearth']} of {total}", flush=True)
+        report[group] = {"tasks": total, "naive": naive.summary(total),
+                         "hearth": hearth.summary(total), "called": called,
+                         "by_language": by_language}
+    report["outcomes"] = outcomes
+    return report
+
+
+def _run(models: Models, task: HelperTask) -> dict[str, Any]:
+    document, cursor = task.document()
+    began = time.monotonic()
+    n_text = naive_line(models.naive, document[:cursor])
+    n_seconds = time.monotonic() - began
+    h_text, result, h_seconds = hearth_completion(models, task, document, cursor)
+    ranked = result.considered
+    return {"task": task.name, "naive": n_text, "hearth": h_text,
+            "naive_pass": passes(task, document, cursor, n_text),
+            "hearth_pass": passes(task, document, cursor, h_text),
+            "naive_exact": task.completed_line(n_text) == task.line,
+            "hearth_exact": task.completed_line(h_text) == task.line,
+            "naive_s": n_seconds, "hearth_s": h_seconds,
+            "generate_ms": round(result.generation.total_ms) if result.generation else 0,
+            "first_token_ms": round(result.generation.first_token_ms)
+            if result.generation else 0,
+            "explore_ms": round(ranked.explore_ms) if ranked else 0,
+            "score_ms": round(ranked.score_ms) if ranked else 0,
+            "candidates": [[c.text, c.score, c.valid, c.origin] for c in ranked.candidates]
+            if ranked else []}

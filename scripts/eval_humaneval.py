@@ -136,6 +136,9 @@ def compare(models: Models, tasks: list[Task], title: str, single_line: bool,
                          "hearth": h_fill, "hearth_pass": h_ok, "reason": result.reason,
                          "explored": bool(ranked and ranked.explored),
                          "ms": round(h_seconds * 1000),
+                         "first_token_ms": round(result.generation.first_token_ms)
+                         if result.generation else 0,
+                         "stop": result.generation.stop_reason if result.generation else "",
                          "explore_ms": round(ranked.explore_ms) if ranked else 0,
                          "score_ms": round(ranked.score_ms) if ranked else 0,
                          "candidates": [[c.text, c.score, c.valid] for c in ranked.candidates]

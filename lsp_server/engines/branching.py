@@ -101,14 +101,15 @@ class BranchingLocalEngine(LocalEngine):
         return super().generate(prompt, params, cancel)
 
     def explore(self, prompt: Prompt, params: GenerationParams, starts: Sequence[str],
-                width: int, cancel: CancelToken) -> list[Generation]:
-        """For each forced ``start`` and each of the ``width`` likeliest tokens after it, a
-        greedy continuation (texts begin with their start). Unfinished branches (deadline,
-        cancel) are left out."""
+                width: int | Sequence[int], cancel: CancelToken) -> list[Generation]:
+        """For each forced ``start`` and each of the ``width`` likeliest tokens after it (one
+        width for all, or one per start), a greedy continuation (texts begin with their
+        start). Unfinished branches (deadline, cancel) are left out."""
         began = time.monotonic()
         self._drop_branches()
         capacity = self._branch_capacity()
-        if capacity <= 0 or not starts or width <= 0:
+        widths = [width] * len(starts) if isinstance(width, int) else list(width)
+        if capacity <= 0 or not starts or max(widths, default=0) <= 0:
             return []
         base, removed = self._base(prompt, params.heal)
         if len(base) + params.max_tokens + 8 >= self.context_size:
@@ -117,7 +118,7 @@ class BranchingLocalEngine(LocalEngine):
         try:
             self._prefill_main(base)
             roots = self._roots(base, removed, starts, params.heal, capacity)
-            branches = self._fan_out(roots, width, capacity)
+            branches = self._fan_out(roots, widths, capacity)
             self._lockstep(branches, params, cancel)
         except Aborted:
             return []
@@ -256,16 +257,16 @@ class BranchingLocalEngine(LocalEngine):
             branch.next_scores = log_softmax(logits[-1])
         return roots
 
-    def _fan_out(self, roots: list[tuple[_Branch, list[int] | None]], width: int,
+    def _fan_out(self, roots: list[tuple[_Branch, list[int] | None]], widths: Sequence[int],
                  capacity: int) -> list[_Branch]:
-        """Each root branches into its ``width`` likeliest next tokens (as many as fit)."""
+        """Each root branches into its width of likeliest next tokens (as many as fit)."""
         branches: list[_Branch] = []
         free = len(roots) + 1
         for index, (root, allowed) in enumerate(roots):
             scores = root.next_scores
             assert scores is not None
             room = capacity - len(branches) - (len(roots) - index - 1)
-            count = max(1, min(width, room))
+            count = max(1, min(widths[index], room))
             if allowed is not None:
                 pool = np.asarray(allowed)
                 order = pool[np.argsort(-scores[pool])][:count]
@@ -323,10 +324,10 @@ class BranchingLocalEngine(LocalEngine):
                 return
             rows: list[Row] = [(b.seq, len(b.tokens) - 1, [b.tokens[-1]], False) for b in active]
             for b, logits in zip(active, self._branch_eval(rows), strict=True):
-                scores = log_softmax(logits[-1])
-                token = int(np.argmax(scores))
+                row = logits[-1]
+                token = int(np.argmax(row))  # greedy: no need to normalise the whole row
                 b.tokens.append(token)
-                b.logprobs.append(float(scores[token]))
+                b.logprobs.append(token_logprob(row, token))
 
     def _score(self, base: list[int], wanted: list[list[int]]) -> list[float | None]:
         """Sum of log-probabilities from ``len(base)`` on, reusing explored branches: a text
