@@ -29,8 +29,10 @@ INDENT_UNIT = 4
 _WORDY = re.compile(r"\w")
 _COMMENT = re.compile(r"(#|//|/\*|\*|--)")
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_SUBSCRIPT = re.compile(r"\w+\s*\[[^\]]*\]")
+_ASSIGN = re.compile(r"(?<![=!<>+\-*/%&|^@:])=(?![=>])")
+_TARGET = re.compile(r"^\s*[A-Za-z_(\[][\w\s,()\[\]*]*$")
 _BINDS = (
-    re.compile(r"^\s*([A-Za-z_][\w\s,()\[\]*]*?)\s*(?<![=!<>+\-*/%&|^@:])=(?!=)"),  # a, b = ...
     re.compile(r"^\s*([A-Za-z_]\w*)\s*(?:[-+*/%&|^@]|//|\*\*|>>|<<)=(?!=)"),  # augmented
     re.compile(r"^\s*([A-Za-z_]\w*)\s*:\s*[^=\n]+=(?!=)"),  # annotated assignment
     re.compile(r"\bfor\s+([A-Za-z_][\w\s,()]*?)\s+in\b"),
@@ -149,6 +151,10 @@ def binds(text: str) -> set[str]:
     found: set[str] = set()
     for line in text.split("\n"):
         code = line.split("#", 1)[0]
+        for target in _ASSIGN.split(code)[:-1]:  # a = b = ..., (c, d) = ...
+            if _TARGET.match(target) and target.count("(") == target.count(")") \
+                    and target.count("[") == target.count("]"):
+                found.update(_IDENT.findall(_SUBSCRIPT.sub("", target)))  # not x in x[i] = 1
         for pattern in _BINDS:
             for match in pattern.finditer(code):
                 found.update(_IDENT.findall(match.group(1)))

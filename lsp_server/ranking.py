@@ -423,6 +423,16 @@ def choose(candidates: Sequence[Candidate], prefer_code: bool = False) -> Candid
     return max(enumerate(candidates), key=key)[1]
 
 
+SCORE_SHARE = 0.2  # of the time left when exploring starts, kept for scoring what it finds
+
+
+def _leaving_time_to_score(cancel: CancelToken, now: float) -> CancelToken:
+    """Exploring stops in time for its candidates to be scored."""
+    if cancel.deadline is None:
+        return cancel
+    return cancel.with_deadline(now + (cancel.deadline - now) * (1 - SCORE_SHARE))
+
+
 class Ranker:
     """Explores and ranks with an engine that can branch (``BranchingEngine``)."""
 
@@ -456,8 +466,11 @@ class Ranker:
             each = min(each, HOLE_WIDTH)  # every branch may run for several lines
         width = [1 if start in calls else each for start in forced]
         began = time.monotonic()
-        found = self.engine.explore(prompt, params, forced, width, cancel)
+        found = self.engine.explore(prompt, params, forced, width,
+                                    _leaving_time_to_score(cancel, began))
         ranking.explore_ms = (time.monotonic() - began) * 1000
+        if site.hole is None:  # a line cut short is no suggestion (a hole keeps its whole lines)
+            found = [g for g in found if g.stop_reason in ("eos", "stop", "length")]
         if not firsts and found:
             ranking.generation = found[0]
         seen = {c.text for c in firsts}

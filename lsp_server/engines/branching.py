@@ -104,7 +104,8 @@ class BranchingLocalEngine(LocalEngine):
                 width: int | Sequence[int], cancel: CancelToken) -> list[Generation]:
         """For each forced ``start`` and each of the ``width`` likeliest tokens after it (one
         width for all, or one per start), a greedy continuation (texts begin with their
-        start). Unfinished branches (deadline, cancel) are left out."""
+        start). A branch the deadline or a cancel stopped keeps what it wrote (its stop reason
+        says so); one that wrote nothing is left out."""
         began = time.monotonic()
         self._drop_branches()
         capacity = self._branch_capacity()
@@ -115,20 +116,22 @@ class BranchingLocalEngine(LocalEngine):
         if len(base) + params.max_tokens + 8 >= self.context_size:
             return []
         self._cancel = cancel
+        branches: list[_Branch] = []
         try:
             self._prefill_main(base)
             roots = self._roots(base, removed, starts, params.heal, capacity)
             branches = self._fan_out(roots, widths, capacity)
             self._lockstep(branches, params, cancel)
         except Aborted:
-            return []
+            for b in branches:
+                b.reason = b.reason or cancel.reason()
         finally:
             self._cancel = None
         elapsed = (time.monotonic() - began) * 1000
         return [Generation(b.text, b.reason, prompt_tokens=len(base),  # type: ignore[arg-type]
                            generated_tokens=b.generated, total_ms=elapsed,
                            logprob=sum(lp or 0.0 for lp in b.logprobs[len(base):]))
-                for b in branches if b.reason in ("eos", "stop", "length")]
+                for b in branches if b.reason in ("eos", "stop", "length") or b.text]
 
     def logprobs(self, prompt: Prompt, texts: Sequence[str], heal: bool,
                  cancel: CancelToken) -> list[float | None]:
