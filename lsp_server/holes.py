@@ -102,13 +102,14 @@ def _line_ends_hole(line: str, hole: Hole) -> bool:
         _WORDY.search(line) is not None or indent_width(line) == hole.next_indent)
 
 
-def stop_condition(hole: Hole, line_before: str) -> Callable[[str], bool]:
+def stop_condition(hole: Hole, line_before: str,
+                   max_lines: int = MAX_HOLE_LINES) -> Callable[[str], bool]:
     """Ends a hole's generation once a complete line has left it, once the model goes round in
     circles (a line it already wrote, a run of comments), after two blank lines, or after
-    ``MAX_HOLE_LINES`` lines."""
+    ``max_lines`` lines."""
     def done(text: str) -> bool:
         lines = (line_before + text).split("\n")[:-1]  # complete lines only
-        if len(lines) >= MAX_HOLE_LINES:
+        if len(lines) >= max_lines:
             return True
         blank = comments = 0
         seen: set[str] = set()

@@ -36,6 +36,7 @@ _PARTIAL = re.compile(r"[\w$]*$")
 _EXPRESSION_START = re.compile(
     r"(^\s*|[=(\[{,:+\-*/%<>!?&|]\s*|\b(return|not|and|or|in|if|elif|while|yield|await|"
     r"else|case|throw|new)\s+)$")
+_DEFINED = re.compile(r"(?:def|function)\s+([\w$]+)|^\s*(?:async\s+)?([\w$]+)\s*\(")
 _BASES = re.compile(r"^\s*(?:export\s+)?(?:default\s+)?class\s+\w+\s*(?:\(([^)]*)\)|"
                     r"extends\s+([\w$.]+))")
 _STOP = frozenset({
@@ -109,14 +110,19 @@ def _partial(before: str) -> str:
 
 
 def _intent_text(text: str, line_start: int, parsed: Parsed, offset: int) -> str:
-    """The enclosing definitions' headers and the lines just above the cursor."""
-    headers = " ".join(h.text for h in parsed.scope_headers(offset))
+    """The enclosing definitions' headers and the lines just above the cursor, inside the
+    innermost of them (not the imports, which name every helper)."""
+    headers = parsed.scope_headers(offset)
     start = line_start
     for _ in range(CONTEXT_LINES):
         if start <= 0:
             break
         start = text.rfind("\n", 0, start - 1) + 1
-    return headers + " " + text[start:offset]
+    if headers:
+        start = max(start, headers[-1].start)
+    else:
+        start = max([start] + [imp.end for imp in parsed.imports if imp.end <= line_start])
+    return " ".join(h.text for h in headers) + " " + text[start:offset]
 
 
 def _unused_imports(text: str, offset: int, parsed: Parsed, index: WorkspaceIndex, here: str,
@@ -182,8 +188,12 @@ def _methods_of(receiver: str, text: str, line_start: int, offset: int, language
         if not classes:
             return []
         name = classes[-1].split("class", 1)[1].split("(")[0].split("{")[0].split()[0]
-        return _class_methods(name, here, "", parsed.imports, index, outline, language_id,
-                              set())
+        # Not the method being written.
+        inside = _DEFINED.search(parsed.scope_headers(offset)[-1].text)
+        current = (inside.group(1) or inside.group(2)) if inside else ""
+        return [(rel, m) for rel, m in _class_methods(name, here, "", parsed.imports, index,
+                                                      outline, language_id, set())
+                if m.name != current]
     cls = _declared_class(receiver, text[:offset])
     if cls is None:  # untyped code: a variable named like an imported class
         names = {bound for imp in parsed.imports for bound, _ in imp.names}

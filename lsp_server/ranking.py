@@ -32,6 +32,7 @@ WIDTH = 4  # first tokens tried per start
 HELPER_PRIOR = 4.0
 HELPER_WIDTH = 2  # first tokens tried for the model's own start when helpers are explored
 HOLE_WIDTH = 2  # first tokens tried per start in a hole
+EXPLORE_HOLE_LINES = 4  # lines an alternative in a hole runs to at most
 MAX_STARTS = 3
 MAX_MEMBER_STARTS = 8
 PROBE_CHARS = 16  # of the next line's text, scored after a candidate
@@ -465,6 +466,9 @@ class Ranker:
         if site.hole is not None:
             each = min(each, HOLE_WIDTH)  # every branch may run for several lines
         width = [1 if start in calls else each for start in forced]
+        if site.hole is not None:  # alternatives are about the hole's first lines
+            params = replace(params, stop_when=holes.stop_condition(
+                site.hole, site.line_before, EXPLORE_HOLE_LINES))
         began = time.monotonic()
         found = self.engine.explore(prompt, params, forced, width,
                                     _leaving_time_to_score(cancel, began))
