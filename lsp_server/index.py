@@ -16,7 +16,8 @@ from collections import OrderedDict, deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
-from .syntax import Import, Parsed, Symbol, language_for_path
+from .languages import language_for_path
+from .syntax import Import, Parsed, Symbol
 from .workspace_files import FileRules
 
 log = logging.getLogger(__name__)
@@ -53,7 +54,7 @@ class FileEntry:
 
 
 @dataclass(frozen=True)
-class Window:
+class SnippetWindow:
     start_line: int
     text: str
     words: frozenset[str]
@@ -63,7 +64,7 @@ class Window:
 class SnippetSource:
     path: str
     rel: str
-    windows: tuple[Window, ...]
+    windows: tuple[SnippetWindow, ...]
 
 
 @dataclass(frozen=True)
@@ -82,14 +83,14 @@ class IndexStats:
     pending: int
 
 
-def snippet_windows(text: str) -> tuple[Window, ...]:
+def snippet_windows(text: str) -> tuple[SnippetWindow, ...]:
     lines = text.split("\n")
     windows = []
     for start in range(0, max(1, len(lines) - WINDOW_LINES // 2), WINDOW_STRIDE):
         chunk = "\n".join(lines[start:start + WINDOW_LINES]).rstrip()
         words = identifiers(chunk)
         if words:
-            windows.append(Window(start, chunk, words))
+            windows.append(SnippetWindow(start, chunk, words))
     return tuple(windows)
 
 
@@ -167,6 +168,15 @@ class WorkspaceIndex:
         rel = rules.relative(path) if rules is not None else os.path.basename(path)
         with self._work:
             self._documents[path] = (parsed, rel, time.monotonic() + DOCUMENT_DELAY_S)
+            self._work.notify()
+        self._ensure_thread()
+
+    def document_closed(self, path: str) -> None:
+        """An open document was closed: its unsaved text leaves the index, which holds the
+        file on disk again, or nothing when there is none."""
+        with self._work:
+            self._documents.pop(path, None)
+            self._changed[path] = False
             self._work.notify()
         self._ensure_thread()
 
@@ -264,7 +274,8 @@ class WorkspaceIndex:
         return entry
 
     def index_path(self, path: str, *, recent: bool = False) -> FileEntry | None:
-        """(Re-)index one file from disk; forget it if it is gone or not indexable."""
+        """(Re-)index one file from disk; forget it (or the folder it was) if it is gone or
+        not indexable."""
         rules = self.rules
         if rules is None:
             return None
@@ -279,6 +290,7 @@ class WorkspaceIndex:
             return None
         parsed = Parsed.parse(text, language_for_path(path))
         if parsed is None:
+            self.remove(path)
             return None
         return self.index_parsed(path, rules.relative(path), parsed, recent=recent)
 
@@ -375,11 +387,7 @@ class WorkspaceIndex:
                     for name in files:
                         self.index_path(os.path.join(directory, name))
             return
-        if not os.path.exists(path):
-            self.remove(path)
-            return
-        if language_for_path(path):
-            self.index_path(path, recent=recent)
+        self.index_path(path, recent=recent)  # forgets what is gone or may not be read
 
     def _next(self) -> _Task | None:
         """The next task: due documents first, then changes on disk, then the scan."""

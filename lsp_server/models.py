@@ -44,8 +44,12 @@ def _cache_dir() -> Path:
 def resolve_model_path(settings: Settings) -> Path:
     if settings.model_path:
         path = Path(settings.model_path).expanduser()
-        if not path.is_file():
+        if not path.exists():
             raise EngineError(f"model file not found: {path} (hearth.modelPath)")
+        if path.is_dir():
+            raise EngineError(f"{path} is a folder, not a model file (hearth.modelPath)")
+        if not path.is_file():
+            raise EngineError(f"{path} is not a regular file (hearth.modelPath)")
         return path
     return embedded_model_path()
 
@@ -58,17 +62,18 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-def load_engine(settings: Settings, cancel: CancelToken | None = None) -> Engine:
-    """Open the model named by ``settings`` in its engine; raises ``EngineError`` with a reason."""
+def check_model(settings: Settings) -> Path | None:
+    """What can be checked about the model without loading it: the file is there, a regular
+    file, has the expected SHA-256 and (llama.cpp) a readable GGUF header. The local model's
+    path, or None for an inference server (whose check is connecting to it). Raises
+    ``EngineError`` with a reason."""
     if settings.engine == "http":
         if settings.model_sha256:
             raise EngineError(
                 "hearth.modelSha256 is set, but the model runs on an inference server, where"
                 " hearth cannot read its file: check the file's hash on the server and clear"
                 " hearth.modelSha256 here")
-        from .engines.openai_http import HttpEngine
-
-        return HttpEngine(settings, cancel)
+        return None
     path = resolve_model_path(settings)
     if settings.model_sha256:
         actual = sha256_of(path)
@@ -77,17 +82,33 @@ def load_engine(settings: Settings, cancel: CancelToken | None = None) -> Engine
                 f"refusing to load {path}: its SHA-256 is {actual}, but hearth.modelSha256"
                 f" expects {settings.model_sha256}"
             )
+    if settings.engine == "llama_cpp":
+        try:
+            read_header(path)
+        except GGUFError as exc:
+            raise EngineError(f"cannot load {path}: {exc}") from exc
+    return path
+
+
+def open_engine(settings: Settings, path: Path | None, cancel: CancelToken | None = None
+                ) -> Engine:
+    """The engine for a model ``check_model`` accepted; raises ``EngineError``."""
+    if settings.engine == "http" or path is None:
+        from .engines.openai_http import HttpEngine
+
+        return HttpEngine(settings, cancel)
     if settings.engine == "ctransformers":
         from .engines.ctransformers import CTransformersEngine
 
         return CTransformersEngine(str(path), threads=settings.threads,
                                    context_size=settings.context_size,
                                    model_type=settings.model_type)
-    try:
-        read_header(path)
-    except GGUFError as exc:
-        raise EngineError(f"cannot load {path}: {exc}") from exc
     from .engines.llama_cpp import LlamaCppEngine
 
     return LlamaCppEngine(str(path), threads=settings.threads, context_size=settings.context_size,
                           use_mmap=settings.use_mmap)
+
+
+def load_engine(settings: Settings, cancel: CancelToken | None = None) -> Engine:
+    """Open the model named by ``settings`` in its engine; raises ``EngineError`` with a reason."""
+    return open_engine(settings, check_model(settings), cancel)

@@ -8,6 +8,7 @@
             → postprocess (trim, balance, cut at the block's end)
             → check (no new syntax errors, fits the layout); if it fails and the engine can
                      branch: explore alternatives and rank them by how they lead into the suffix
+            → screen (no process, deletion or network call the code around it does not make)
 
 Everything here runs on the worker thread that owns the engine.
 """
@@ -19,7 +20,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from . import holes, postprocess, ranking
+from . import holes, languages, postprocess, ranking, safety
 from .config import Settings
 from .context import TokenCounter, cursor_line, cursor_window
 from .engines.base import (
@@ -122,32 +123,38 @@ class CompletionPipeline:
             raw = made.text
             if plan.hole is not None and made.stop_reason not in ("stop", "eos"):
                 raw = raw[:raw.rfind("\n") + 1]  # cut short: its last line is not whole
-            return postprocess.finish(raw, plan, window.prefix, window.suffix, line.eol)
+            return postprocess.finish(raw, plan, window.prefix, window.suffix, line.eol,
+                                     request.language_id)
 
         search = self.settings.suggestion_search
         ranker = self.ranker if search != "off" else None
         generation: Generation | None = None
-        if ranker is not None and (site.helpers or (plan.hole is not None and plan.hole.needs)):
-            # Calls to the project's helpers, or definitions of the names the code below the
-            # hole needs, are worth comparing with whatever the model writes: explore at once,
-            # the greedy suggestion being one of the branches.
-            best, considered = ranker.improve(prompt, params, [], site, finish, cancel,
-                                              always=True)
-            generation = considered.generation
-        else:
+        firsts: list[ranking.Candidate] = []
+        # Calls to the project's helpers, or definitions of the names the code below a hole
+        # needs, are worth comparing with whatever the model writes: then exploring comes at
+        # once, the greedy suggestion being one of its branches.
+        if ranker is None or not (site.helpers or (plan.hole is not None and plan.hole.needs)):
             generation = self.engine.generate(prompt, params, cancel)
             if generation.stop_reason == "cancelled":
                 return CompletionResult("", "cancelled", generation, prompt, context_ms,
                                         _ms(start))
             firsts = ranking.fills(finish(generation), site)
-            best = ranking.choose(firsts, prefer_code=plan.hole is not None)
-            considered = ranking.Ranking(candidates=firsts)
-            if ranker is not None:
-                best, considered = ranker.improve(prompt, params, firsts, site, finish,
-                                                  cancel, always=search == "always")
+        best = ranking.choose(firsts, plan.hole is not None, request.language_id) if firsts \
+            else ranking.Candidate("")
+        considered = ranking.Ranking(candidates=firsts)
+        if ranker is not None and not cancel.should_stop() \
+                and ranker.worth_exploring(firsts, site, always=search == "always"):
+            found, explore_ms = ranker.explore(prompt, params, site, cancel)
+            generation = generation or (found[0] if found else None)
+            best, considered = ranker.rank(prompt, params, firsts, [finish(g) for g in found],
+                                           site, cancel, explore_ms)
         if cancel.cancelled:
             return CompletionResult("", "cancelled", generation, prompt, context_ms, _ms(start))
         suggestion = ranking.without_new_errors(best, site)
+        if safety.screen_completion(window.prefix, suggestion, window.suffix,
+                                    request.language_id, self.settings.risky_suggestions):
+            return CompletionResult("", "risky", generation, prompt, context_ms, _ms(start),
+                                    considered)
         return CompletionResult(suggestion, "ok" if suggestion else "empty", generation, prompt,
                                 context_ms, _ms(start), considered)
 
@@ -156,7 +163,8 @@ class CompletionPipeline:
         """An empty line with code after it in the window: how much is missing there."""
         if not site.at_line_start:
             return None
-        needs = tuple(ranking.undefined_names(site)) if site.language_id == "python" else ()
+        needs = tuple(ranking.undefined_names(site)) if languages.is_offside(
+            site.language_id) else ()
         hole = holes.analyse(site.prefix, site.suffix, needs)
         return hole if hole is not None and hole.next_line is not None else None
 

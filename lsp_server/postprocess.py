@@ -11,7 +11,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from . import holes
+from . import holes, languages
+from .languages import LanguageFacts
 
 _WORD = re.compile(r"\w")
 _OPENERS = {"(": ")", "[": "]", "{": "}"}
@@ -90,7 +91,8 @@ def _block_end(lines: list[str], line_before: str) -> int:
     return len(lines)
 
 
-def finish(raw: str, p: Plan, prefix: str, suffix: str, eol: str = "\n") -> str:
+def finish(raw: str, p: Plan, prefix: str, suffix: str, eol: str = "\n",
+           language_id: str = "") -> str:
     """The suggestion to insert at the cursor ("" for none)."""
     line_before = prefix[max(prefix.rfind("\n"), prefix.rfind("\r")) + 1:]
     line_after = re.split(r"\r\n|\r|\n", suffix, maxsplit=1)[0]
@@ -106,7 +108,7 @@ def finish(raw: str, p: Plan, prefix: str, suffix: str, eol: str = "\n") -> str:
     else:
         text = text.split("\n", 1)[0]
     text = _cut_suffix_repeat(text, line_after, suffix)
-    text = _balance(prefix, text, suffix)
+    text = _balance(prefix, text, suffix, languages.get(language_id))
     text = "\n".join(line.rstrip() for line in text.split("\n")).rstrip()
     if not text.strip() or text.strip() == "\\":
         return ""  # nothing, or only a line continuation
@@ -138,18 +140,18 @@ def _cut_suffix_repeat(text: str, line_after: str, suffix: str) -> str:
     return text
 
 
-def _balance(prefix: str, text: str, suffix: str) -> str:
+def _balance(prefix: str, text: str, suffix: str, language: LanguageFacts) -> str:
     """Cut the suggestion at a closing bracket the document does not need.
 
     The brackets the prefix leaves open, less those the suffix closes, are the ones the
     suggestion may close; any other closer (an auto-paired ")" the editor already inserted, a
     stray "}") ends the suggestion there.
     """
-    open_in_prefix = _unclosed(prefix)
-    closed_by_suffix = _unopened(suffix)
+    open_in_prefix = _unclosed(prefix, language)
+    closed_by_suffix = _unopened(suffix, language)
     allowed = open_in_prefix[: max(0, len(open_in_prefix) - closed_by_suffix)]
     own: list[str] = []
-    for index, char in _code_positions(text):
+    for index, char in _code_positions(text, language):
         if char in _OPENERS:
             own.append(char)
         elif char in _CLOSERS:
@@ -164,9 +166,9 @@ def _balance(prefix: str, text: str, suffix: str) -> str:
     return text
 
 
-def _unclosed(text: str) -> list[str]:
+def _unclosed(text: str, language: LanguageFacts) -> list[str]:
     stack: list[str] = []
-    for _, char in _code_positions(text):
+    for _, char in _code_positions(text, language):
         if char in _OPENERS:
             stack.append(char)
         elif char in _CLOSERS and stack and stack[-1] == _CLOSERS[char]:
@@ -174,11 +176,11 @@ def _unclosed(text: str) -> list[str]:
     return stack
 
 
-def _unopened(text: str) -> int:
+def _unopened(text: str, language: LanguageFacts) -> int:
     """How many closers in ``text`` close brackets opened before it."""
     depth = 0
     count = 0
-    for _, char in _code_positions(text):
+    for _, char in _code_positions(text, language):
         if char in _OPENERS:
             depth += 1
         elif char in _CLOSERS:
@@ -189,8 +191,10 @@ def _unopened(text: str) -> int:
     return count
 
 
-def _code_positions(text: str) -> list[tuple[int, str]]:
-    """Characters outside string literals and comments, with their index (a heuristic)."""
+def _code_positions(text: str, language: LanguageFacts) -> list[tuple[int, str]]:
+    """Characters outside string literals and line comments, with their index (a
+    heuristic; the language says which characters open strings and comments)."""
+    firsts = {marker[0] for marker in language.line_comments}
     out: list[tuple[int, str]] = []
     quote = ""
     escaped = False
@@ -203,10 +207,10 @@ def _code_positions(text: str) -> list[tuple[int, str]]:
             elif char == quote or char == "\n":
                 quote = ""
             continue
-        if char in "\"'`":
+        if char in language.quotes:
             quote = char
             continue
-        if char == "#" or text.startswith("//", index):
+        if char in firsts and any(text.startswith(m, index) for m in language.line_comments):
             # Skip to the end of the line.
             quote = "\n"
             continue

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Protocol
 from urllib.parse import unquote, urlparse
 
-from . import project_helpers
+from . import languages, project_helpers
 from .context import TokenCounter, Window
 from .index import WorkspaceIndex, identifiers
 from .project_helpers import Helper
@@ -46,29 +46,11 @@ _NOISE = frozenset({
     "main", "init", "__init__", "get", "set", "run", "test", "data", "value", "result",
     "items", "keys", "values", "append", "console", "log", "error", "string", "number",
 })
-_FAMILIES = {"javascriptreact": "javascript", "typescript": "javascript",
-             "typescriptreact": "javascript", "c": "cpp", "bash": "shellscript",
-             "sh": "shellscript"}
-
-
-def _family(language_id: str) -> str:
-    return _FAMILIES.get(language_id, language_id)
-
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _DOTTED = re.compile(r"(?<![\w.])([A-Za-z_]\w*)\.(\w*)$")
-_COMMENT = {
-    "c": "//", "cpp": "//", "csharp": "//", "go": "//", "java": "//", "javascript": "//",
-    "javascriptreact": "//", "typescript": "//", "typescriptreact": "//", "rust": "//",
-    "kotlin": "//", "swift": "//", "php": "//", "scala": "//", "dart": "//", "lua": "--",
-    "sql": "--", "haskell": "--",
-}
 
 
-def comment_marker(language_id: str) -> str:
-    return _COMMENT.get(language_id, "#")
-
-
-class Site(Protocol):
+class ContextRequest(Protocol):
     """The request as far as context is concerned (``pipeline.CompletionRequest``)."""
 
     @property
@@ -124,10 +106,10 @@ class ContextBuilder:
         self._chosen: dict[str, list[str]] = {}  # uri -> keys chosen last time, in order
         self._outlines: dict[str, tuple[float, tuple[Symbol, ...]]] = {}  # uri -> (when, ...)
 
-    def build(self, site: Site, parsed: Parsed | None, window: Window, budget: int,
+    def build(self, site: ContextRequest, parsed: Parsed | None, window: Window, budget: int,
               count: TokenCounter) -> ProjectContext:
         """The context text (ending with a line break, or empty) within ``budget`` tokens."""
-        marker = comment_marker(site.language_id)
+        marker = languages.comment_marker(site.language_id)
         header = f"{marker} {site.path}\n" if site.path else ""
         used = count(header)
         prompt_text = window.prefix + window.suffix
@@ -152,7 +134,7 @@ class ContextBuilder:
         return ProjectContext(_layout(chosen, header, marker), used, tuple(chosen),
                               self._members_after_dot(site, parsed), helpers)
 
-    def _members_after_dot(self, site: Site, parsed: Parsed | None) -> tuple[str, ...]:
+    def _members_after_dot(self, site: ContextRequest, parsed: Parsed | None) -> tuple[str, ...]:
         """The public top-level names of the module whose alias precedes the cursor's dot."""
         if self.index is None or parsed is None:
             return ()
@@ -178,7 +160,7 @@ class ContextBuilder:
         self._chosen.pop(uri, None)
 
     # -- candidates, most wanted first ----------------------------------------------------------
-    def _candidates(self, site: Site, parsed: Parsed | None, window: Window,
+    def _candidates(self, site: ContextRequest, parsed: Parsed | None, window: Window,
                     prompt_text: str, marker: str) -> Iterator[Item]:
         if parsed is not None:
             yield from _scope_items(parsed, site.offset, window)
@@ -186,7 +168,7 @@ class ContextBuilder:
         yield from self._symbol_items(site, parsed, window, prompt_text, marker)
         yield from self._snippet_items(site, window, prompt_text, marker)
 
-    def _symbol_items(self, site: Site, parsed: Parsed | None, window: Window,
+    def _symbol_items(self, site: ContextRequest, parsed: Parsed | None, window: Window,
                       prompt_text: str, marker: str) -> Iterator[Item]:
         names = _names_near_cursor(site.text, site.offset, window)
         imports = parsed.imports if parsed is not None else ()
@@ -217,8 +199,9 @@ class ContextBuilder:
                 yield Item(key, group, symbol.line, rel, _render_symbol(
                     symbol, site.language_id, marker, members[:MAX_MEMBERS]))
 
-    def _resolve(self, name: str, binding: tuple[Import, str] | None, here: str, site: Site,
-                 parsed: Parsed | None) -> list[tuple[str, Symbol, tuple[Symbol, ...]]]:
+    def _resolve(self, name: str, binding: tuple[Import, str] | None, here: str,
+                 site: ContextRequest, parsed: Parsed | None
+                 ) -> list[tuple[str, Symbol, tuple[Symbol, ...]]]:
         """Symbols ``name`` may refer to: (source file, symbol, the file's symbols); the
         source is "" for this file."""
         outline = self._outline(site, parsed, here)
@@ -251,12 +234,13 @@ class ContextBuilder:
         matches = [(entry.rel, symbol, entry.symbols)
                    for entry, symbol in index.symbols_named(name)
                    if entry.path != here and not is_secret(entry.path)
-                   and _family(entry.language_id) == _family(site.language_id)]
+                   and languages.family(entry.language_id) == languages.family(site.language_id)]
         if len(matches) > MAX_SYMBOLS_PER_NAME:
             return []  # a common name (`run`, `get`): guessing which one would mislead
         return sorted(matches, key=lambda m: (bool(m[1].container), m[0]))
 
-    def _outline(self, site: Site, parsed: Parsed | None, here: str) -> tuple[Symbol, ...]:
+    def _outline(self, site: ContextRequest, parsed: Parsed | None, here: str
+                 ) -> tuple[Symbol, ...]:
         """This file's symbols. Walking a large tree on every keystroke would cost more than
         the rest of the context, so the index's copy (current once typing pauses) is used, or
         an outline at most ``OUTLINE_TTL_S`` old; a symbol typed in the last moments is in the
@@ -276,7 +260,7 @@ class ContextBuilder:
             self._outlines.pop(next(iter(self._outlines)))
         return symbols
 
-    def _snippet_items(self, site: Site, window: Window, prompt_text: str,
+    def _snippet_items(self, site: ContextRequest, window: Window, prompt_text: str,
                        marker: str) -> Iterator[Item]:
         if self.index is None:
             return

@@ -15,16 +15,15 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 
-from . import holes, project_helpers
+from . import holes, languages, project_helpers
 from .engines.base import BranchingEngine, CancelToken, Generation, GenerationParams, Prompt
 from .project_helpers import Helper
 from .syntax import Parsed, error_nodes
 
-OFFSIDE = frozenset({"python"})  # languages whose blocks are made by indentation
 WIDTH = 4  # first tokens tried per start
 # log-probability (nats) credited to a candidate calling a helper the project offers at the
 # cursor: an imported function not used yet, a method of the object in hand. The model finds
@@ -96,11 +95,10 @@ class Candidate:
     def valid(self) -> bool:
         return bool(self.text.strip()) and self.errors <= 0 and self.fits
 
-    @property
-    def code(self) -> bool:
+    def is_code(self, language_id: str) -> bool:
         """More than a comment."""
-        return any(line.strip() and not _COMMENT_LINE.match(line)
-                   for line in self.text.split("\n"))
+        comment = languages.comment_line(language_id)
+        return any(line.strip() and not comment.match(line) for line in self.text.split("\n"))
 
 
 @dataclass
@@ -109,7 +107,6 @@ class Ranking:
 
     explored: bool = False
     candidates: list[Candidate] = field(default_factory=list)
-    generation: Generation | None = None  # the greedy branch, when exploring came first
     explore_ms: float = 0.0
     score_ms: float = 0.0
 
@@ -196,7 +193,7 @@ def layout_fits(text: str, site: Site) -> bool:
     """In an off-side language: does a suggestion's indentation agree with the lines around
     it? A block opener is followed by a deeper line; anything else is not; a line after an
     opener is deeper than it. (Other languages: always True; their syntax check suffices.)"""
-    if site.language_id not in OFFSIDE or not text.strip():
+    if not languages.is_offside(site.language_id) or not text.strip():
         return True
     lines = (site.line_before + text).split("\n")
     first, last = lines[0], lines[-1]
@@ -277,7 +274,7 @@ def _layout_starts(site: Site, indent_unit: str) -> list[str]:
         typed = partial.group() if partial else ""
         return [name[len(typed):] for name in site.members if name.startswith(typed)
                 and name != typed][:MAX_MEMBER_STARTS] or [""]
-    if site.language_id not in OFFSIDE or not site.at_line_start:
+    if not languages.is_offside(site.language_id) or not site.at_line_start:
         return [""]
     previous, following = _neighbours(site)
     have = len(site.line_before.expandtabs(4))
@@ -307,7 +304,6 @@ def _layout_starts(site: Site, indent_unit: str) -> list[str]:
 
 
 _TRIPLE = re.compile(r'"""[\s\S]*?"""|\'\'\'[\s\S]*?\'\'\'')
-_COMMENT_LINE = re.compile(r"\s*(#|//|/\*|\*|--|;)")
 _ENDS_BLOCK = re.compile(r"\s*(return|raise|break|continue)\b")
 _STRING = re.compile(r"\"(?:\\.|[^\"\\])*\"|'(?:\\.|[^'\\])*'")
 _FOR_TARGET = re.compile(r"\bfor\s+([A-Za-z_][\w\s,()]*?)\s+in\b")
@@ -401,7 +397,7 @@ def _between_code(site: Site) -> bool:
     missing, so a comment-only suggestion is worth comparing with code alternatives."""
     previous, following = _neighbours(site)
     return site.at_line_start and bool(previous) and following is not None \
-        and not _COMMENT_LINE.match(following)
+        and not languages.comment_line(site.language_id).match(following)
 
 
 def _with_prior(score: float | None, candidate: Candidate, site: Site) -> float | None:
@@ -410,7 +406,8 @@ def _with_prior(score: float | None, candidate: Candidate, site: Site) -> float 
     return score + HELPER_PRIOR
 
 
-def choose(candidates: Sequence[Candidate], prefer_code: bool = False) -> Candidate:
+def choose(candidates: Sequence[Candidate], prefer_code: bool = False,
+           language_id: str = "") -> Candidate:
     """Valid ones first, then non-empty ones; in a hole, those defining what the code below
     needs and those removing the syntax errors the hole made; (then, between lines of code,
     code over comments); then by score when known; the earlier (greedy, shorter) one on
@@ -418,8 +415,8 @@ def choose(candidates: Sequence[Candidate], prefer_code: bool = False) -> Candid
     def key(item: tuple[int, Candidate]) -> tuple[bool, bool, bool, int, int, bool, float, int]:
         index, c = item
         return (c.valid, bool(c.text.strip()), c.errors <= 0, -c.missing, -c.errors,
-                c.code or not prefer_code, c.score if c.score is not None else float("-inf"),
-                -index)
+                c.is_code(language_id) or not prefer_code,
+                c.score if c.score is not None else float("-inf"), -index)
 
     return max(enumerate(candidates), key=key)[1]
 
@@ -435,26 +432,35 @@ def _leaving_time_to_score(cancel: CancelToken, now: float) -> CancelToken:
 
 
 class Ranker:
-    """Explores and ranks with an engine that can branch (``BranchingEngine``)."""
+    """Explores and ranks with an engine that can branch (``BranchingEngine``). The pipeline
+    asks whether exploring is worth it, has alternatives explored, post-processes them itself
+    and has them ranked: ranking never calls back into the pipeline."""
 
     def __init__(self, engine: BranchingEngine) -> None:
         self.engine = engine
 
-    def improve(self, prompt: Prompt, params: GenerationParams, firsts: Sequence[Candidate],
-                site: Site, finish: Callable[[Generation], str], cancel: CancelToken, *,
-                always: bool = False) -> tuple[Candidate, Ranking]:
-        """The best of ``firsts`` (the greedy suggestion, or in a hole its beginnings) and what
-        exploring finds, when the best of them fails a check (or ``always``). With no
-        ``firsts``, exploring also gives the greedy suggestion (its first branch)."""
-        ranking = Ranking(candidates=list(firsts))
-        if firsts:
-            first = choose(firsts, prefer_code=_between_code(site))
-            settled = first.valid and first.missing <= 0 and (first.code or not _between_code(
-                site)) and (not site.helpers or uses_helper(first.text, site))
-            nothing_needed = not first.text.strip() and not _unfinished(site)
-            if (not always and (settled or nothing_needed)) or cancel.should_stop():
-                return first, ranking
-        ranking.explored = True
+    def worth_exploring(self, firsts: Sequence[Candidate], site: Site, *,
+                        always: bool = False) -> bool:
+        """Whether the best of ``firsts`` (the greedy suggestion, or in a hole its beginnings)
+        fails a check (or ``always``, or there is none yet): a valid suggestion that is code
+        (or a comment where a comment fits), defines what a hole needs and calls a helper the
+        project offers here is kept, and so is no suggestion where the code at the cursor is
+        finished."""
+        if always or not firsts:
+            return True
+        first = choose(firsts, _between_code(site), site.language_id)
+        settled = first.valid and first.missing <= 0 and (
+            first.is_code(site.language_id) or not _between_code(site)) and (
+            not site.helpers or uses_helper(first.text, site))
+        nothing_needed = not first.text.strip() and not _unfinished(site)
+        return not (settled or nothing_needed)
+
+    def explore(self, prompt: Prompt, params: GenerationParams, site: Site, cancel: CancelToken
+                ) -> tuple[list[Generation], float]:
+        """Alternatives (other first tokens, the starts ``starts`` forces, calls to helpers),
+        and how long exploring took (ms). In a hole they keep what they wrote when time ran
+        out (their whole lines are candidates); elsewhere only finished ones are kept. Exploring
+        stops in time for what it found to be scored."""
         forced = starts(site)
         calls = set(helper_starts(site))
         # A call to a helper is worth one branch (its arguments the model's own); the other
@@ -465,22 +471,26 @@ class Ranker:
             each = max(1, min(each, (8 - len(calls)) // others, HELPER_WIDTH))
         if site.hole is not None:
             each = min(each, HOLE_WIDTH)  # every branch may run for several lines
-        width = [1 if start in calls else each for start in forced]
-        if site.hole is not None:  # alternatives are about the hole's first lines
             params = replace(params, stop_when=holes.stop_condition(
                 site.hole, site.line_before, EXPLORE_HOLE_LINES))
+        width = [1 if start in calls else each for start in forced]
         began = time.monotonic()
         found = self.engine.explore(prompt, params, forced, width,
                                     _leaving_time_to_score(cancel, began))
-        ranking.explore_ms = (time.monotonic() - began) * 1000
-        if site.hole is None:  # a line cut short is no suggestion (a hole keeps its whole lines)
+        if site.hole is None:  # a line cut short is no suggestion
             found = [g for g in found if g.stop_reason in ("eos", "stop", "length")]
-        if not firsts and found:
-            ranking.generation = found[0]
+        return found, (time.monotonic() - began) * 1000
+
+    def rank(self, prompt: Prompt, params: GenerationParams, firsts: Sequence[Candidate],
+             alternatives: Sequence[str], site: Site, cancel: CancelToken,
+             explore_ms: float = 0.0) -> tuple[Candidate, Ranking]:
+        """The best of ``firsts`` and the (post-processed) alternatives: checked (in a hole,
+        each beginning that ends a line), then scored by how they lead into the suffix, a call
+        to a helper credited ``HELPER_PRIOR``."""
+        ranking = Ranking(explored=True, candidates=list(firsts), explore_ms=explore_ms)
         seen = {c.text for c in firsts}
-        for number, generation in enumerate(found):
-            origin = "greedy" if not firsts and number == 0 and forced[0] == "" else "explored"
-            for candidate in fills(finish(generation), site, origin=origin):
+        for text in alternatives:
+            for candidate in fills(text, site, origin="explored"):
                 if candidate.text not in seen:
                     seen.add(candidate.text)
                     ranking.candidates.append(candidate)
@@ -499,4 +509,4 @@ class Ranker:
                                   for c in ranking.candidates]
         if not ranking.candidates:
             return Candidate(""), ranking
-        return choose(ranking.candidates, prefer_code=_between_code(site)), ranking
+        return choose(ranking.candidates, _between_code(site), site.language_id), ranking

@@ -43,7 +43,9 @@ class Region:
 
 
 @dataclass(frozen=True)
-class Edit:
+class Replacement:
+    """One text edit: ``new_text`` in place of ``document[start:end]`` (str offsets)."""
+
     start: int
     end: int
     new_text: str
@@ -180,7 +182,7 @@ def _restyle_indent(line: str, uses_tabs: bool) -> str:
     return "\t" * (width // 4) + " " * (width % 4) + stripped.rstrip()
 
 
-def minimal_edits(text: str, region: Region, replacement: str) -> list[Edit]:
+def minimal_edits(text: str, region: Region, replacement: str) -> list[Replacement]:
     """Edits inside ``region`` that turn its text into ``replacement`` (lines split on any line
     break; the document's own line break is written)."""
     eol = document_eol(text)
@@ -193,7 +195,7 @@ def minimal_edits(text: str, region: Region, replacement: str) -> list[Edit]:
     last = len(old_lines)
     matcher = difflib.SequenceMatcher(None, [_key(x) for x in old_lines],
                                       [_key(x) for x in new_lines], autojunk=False)
-    edits: list[Edit] = []
+    edits: list[Replacement] = []
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
         if tag == "equal":
             continue
@@ -213,21 +215,21 @@ def minimal_edits(text: str, region: Region, replacement: str) -> list[Edit]:
     return _merged(text, edits)
 
 
-def _merged(text: str, edits: list[Edit]) -> list[Edit]:
+def _merged(text: str, edits: list[Replacement]) -> list[Replacement]:
     """Edits that touch (an insertion where a deletion starts) become one: the result is the
     same, and editors need not agree on the order of edits at one position."""
-    out: list[Edit] = []
+    out: list[Replacement] = []
     for edit in sorted(edits, key=lambda e: e.start):
         if out and edit.start <= out[-1].end:
             last = out[-1]
-            out[-1] = Edit(last.start, max(last.end, edit.end),
+            out[-1] = Replacement(last.start, max(last.end, edit.end),
                            last.new_text + text[last.end:edit.start] + edit.new_text)
         else:
             out.append(edit)
     return out
 
 
-def _trimmed(start: int, old: str, new: str) -> Edit:
+def _trimmed(start: int, old: str, new: str) -> Replacement:
     """The edit replacing ``old`` at ``start`` by ``new``, less their common ends."""
     limit = min(len(old), len(new))
     prefix = 0
@@ -236,10 +238,10 @@ def _trimmed(start: int, old: str, new: str) -> Edit:
     suffix = 0
     while suffix < limit - prefix and old[-1 - suffix] == new[-1 - suffix]:
         suffix += 1
-    return Edit(start + prefix, start + len(old) - suffix, new[prefix:len(new) - suffix])
+    return Replacement(start + prefix, start + len(old) - suffix, new[prefix:len(new) - suffix])
 
 
-def apply_edits(text: str, edits: list[Edit]) -> str:
+def apply_edits(text: str, edits: list[Replacement]) -> str:
     """The text after non-overlapping ``edits`` (in document order at equal starts)."""
     out: list[str] = []
     pos = 0

@@ -18,38 +18,10 @@ from typing import Any
 
 from tree_sitter import Language, Node, Parser, Tree
 
+from . import languages
 from .documents import Document, DocumentStore, Edit, make_edit
 
 log = logging.getLogger(__name__)
-
-# LSP language id → (grammar module, function returning the language pointer).
-_GRAMMARS: dict[str, tuple[str, str]] = {
-    "python": ("tree_sitter_python", "language"),
-    "javascript": ("tree_sitter_javascript", "language"),
-    "javascriptreact": ("tree_sitter_javascript", "language"),
-    "typescript": ("tree_sitter_typescript", "language_typescript"),
-    "typescriptreact": ("tree_sitter_typescript", "language_tsx"),
-    "go": ("tree_sitter_go", "language"),
-    "rust": ("tree_sitter_rust", "language"),
-    "java": ("tree_sitter_java", "language"),
-    "c": ("tree_sitter_c", "language"),
-    "cpp": ("tree_sitter_cpp", "language"),
-    "csharp": ("tree_sitter_c_sharp", "language"),
-    "ruby": ("tree_sitter_ruby", "language"),
-    "php": ("tree_sitter_php", "language_php"),
-    "shellscript": ("tree_sitter_bash", "language"),
-    "bash": ("tree_sitter_bash", "language"),
-    "sh": ("tree_sitter_bash", "language"),
-}
-
-# File extension → LSP language id, for files read from disk (the index, the CLI).
-EXTENSIONS: dict[str, str] = {
-    ".py": "python", ".pyi": "python", ".js": "javascript", ".mjs": "javascript",
-    ".cjs": "javascript", ".jsx": "javascriptreact", ".ts": "typescript", ".mts": "typescript",
-    ".tsx": "typescriptreact", ".go": "go", ".rs": "rust", ".java": "java", ".c": "c",
-    ".h": "c", ".cc": "cpp", ".cpp": "cpp", ".cxx": "cpp", ".hpp": "cpp", ".hh": "cpp",
-    ".cs": "csharp", ".rb": "ruby", ".php": "php", ".sh": "shellscript", ".bash": "shellscript",
-}
 
 # Node types that are definitions (functions, methods, classes) per grammar family.
 _FUNCTIONS = {
@@ -66,15 +38,10 @@ _CLASSES = {
 }
 
 
-def language_for_path(path: str) -> str:
-    dot = path.rfind(".")
-    return EXTENSIONS.get(path[dot:].lower(), "") if dot >= 0 else ""
-
-
 @cache
 def language(language_id: str) -> Language | None:
     """The grammar for an LSP language id, or None when hearth has none for it."""
-    entry = _GRAMMARS.get(language_id)
+    entry = languages.get(language_id).grammar
     if entry is None:
         return None
     module_name, function = entry

@@ -1,8 +1,10 @@
 """Changes made outside the editor (git checkout, code generators, another editor), from watchdog.
 
-watchdog calls back on its own thread; events are filtered there, collected until the file
-system has been quiet for ``quiet_s`` (a checkout is one batch, not thousands of messages) and
-then handed to the asyncio event loop with ``call_soon_threadsafe``.
+watchdog calls back on its own thread, and only for changes: reads (opened, closed without
+writing) are filtered out by watchdog itself, so the first index scan reading every file wakes
+nobody. Changes are collected until the file system has been quiet for ``quiet_s`` (a checkout is
+one batch, not thousands of messages) and then handed to the asyncio event loop with
+``call_soon_threadsafe``.
 """
 
 from __future__ import annotations
@@ -14,7 +16,16 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 
-from watchdog.events import FileSystemEvent, FileSystemEventHandler
+from watchdog.events import (
+    DirDeletedEvent,
+    FileClosedEvent,
+    FileCreatedEvent,
+    FileDeletedEvent,
+    FileModifiedEvent,
+    FileMovedEvent,
+    FileSystemEvent,
+    FileSystemEventHandler,
+)
 from watchdog.observers import Observer
 
 from .workspace_files import SKIP_DIRS, FileRules
@@ -23,6 +34,12 @@ log = logging.getLogger(__name__)
 
 QUIET_S = 0.02  # a burst of events becomes one batch once nothing happened for this long
 MAX_WAIT_S = 0.5  # ...or after this long, so an endless stream still gets through
+# What changes a file. A folder moved or created inside the tree comes with an event per file in
+# it, but a folder moved out of the tree only as DirDeletedEvent.
+CHANGES: list[type[FileSystemEvent]] = [
+    FileCreatedEvent, FileModifiedEvent, FileDeletedEvent, FileMovedEvent, FileClosedEvent,
+    DirDeletedEvent,
+]
 
 
 class Debouncer:
@@ -82,8 +99,6 @@ class _Handler(FileSystemEventHandler):
         self._debouncer = debouncer
 
     def on_any_event(self, event: FileSystemEvent) -> None:
-        if event.event_type in ("opened", "closed_no_write"):
-            return  # reads, not changes
         for raw in (event.src_path, getattr(event, "dest_path", "")):
             path = os.fsdecode(raw) if raw else ""
             if path and not _in_skipped_dir(path):
@@ -109,7 +124,8 @@ class WorkspaceWatcher:
         observer = Observer()
         for root in roots if roots is not None else self._rules.roots:
             try:
-                observer.schedule(_Handler(self._debouncer), root, recursive=True)
+                observer.schedule(_Handler(self._debouncer), root, recursive=True,
+                                  event_filter=CHANGES)
             except OSError as exc:  # too many watches, a vanished folder...
                 log.warning("cannot watch %s: %s", root, exc)
         observer.daemon = True

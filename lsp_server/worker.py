@@ -20,7 +20,7 @@ from enum import IntEnum
 from typing import Any, Generic, TypeVar
 
 from . import faults
-from .engines.base import CancelToken, EngineError
+from .engines.base import CancelToken, EngineError, StopReason
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -213,3 +213,41 @@ class Worker:
             job.future.set_exception(failure)
         else:
             job.future.set_result(result)
+
+
+class GiveWay(CancelToken):
+    """The token for one step of a long job: it stops the engine on a cancel or the deadline,
+    and also as soon as a more urgent job waits (the engine polls it between tokens and during
+    evaluation; ``should_yield`` is asked at most every ``POLL_S``)."""
+
+    POLL_S = 0.005
+
+    def __init__(self, cancel: CancelToken, should_yield: Callable[[], bool]) -> None:
+        super().__init__(cancel.deadline)
+        self.parent = cancel
+        self._should_yield = should_yield
+        self.gave_way = False
+        self._next_poll = 0.0
+
+    def cancel(self) -> None:
+        self.parent.cancel()
+
+    @property
+    def cancelled(self) -> bool:
+        return self.parent.cancelled
+
+    def should_stop(self) -> bool:
+        if self.parent.should_stop():
+            return True
+        if not self.gave_way:
+            now = time.monotonic()
+            if now >= self._next_poll:
+                self._next_poll = now + self.POLL_S
+                self.gave_way = self._should_yield()
+        return self.gave_way
+
+    def reason(self) -> StopReason:
+        return self.parent.reason() if self.parent.should_stop() else "cancelled"
+
+    def wait(self, timeout: float | None) -> bool:
+        return self.parent.wait(timeout)

@@ -42,8 +42,8 @@ from typing import Any
 from lsp_server.context import line_starts_of
 from lsp_server.engines.base import CancelToken, Engine, GenerationParams, Prompt
 from lsp_server.index import WorkspaceIndex
+from lsp_server.languages import language_for_path
 from lsp_server.pipeline import CompletionRequest
-from lsp_server.syntax import language_for_path
 from lsp_server.workspace_files import FileRules
 from scripts.eval_common import ROOT, Models, Score, comparison, run_program, table
 

@@ -48,16 +48,15 @@ from .. import regions
 from ..assist import FixRequest, Problem
 from ..documents import Document
 from ..server import HearthServer  # at run time: pygls reads handler annotations
-from .assist_runner import (
+from ..service import ServiceUnavailable
+from .convert import (
     PRIVATE,
     document,
     lsp_range,
-    model_unavailable,
     offsets,
     parse_range,
     range_json,
-    ready_assistant,
-    run_session,
+    request_failed,
 )
 from .explain import EXPLAIN_COMMAND
 
@@ -200,18 +199,17 @@ async def _fix(ls: HearthServer, data: dict[str, Any]) -> FixOutcome:
     if ls.is_private(doc.uri):
         return FixOutcome(None, "private", PRIVATE)
 
-    assistant = await ready_assistant(ls)
-    if assistant is None:
-        return FixOutcome(None, "no-model", model_unavailable(ls))
     request = FixRequest(text=doc.text, start=start, end=end, language_id=doc.language_id,
                          path=ls.display_path(doc.uri), problems=tuple(problems), region=region)
-    session = assistant.fix_session(request)
     version = doc.version
-    finished = await run_session(ls, session, key=f"fix:{doc.uri}", title="hearth: fixing",
-                                 message=ls.display_path(doc.uri))
-    if not finished:
+    try:
+        result = await ls.service.fix(request, document=doc.uri)
+    except ServiceUnavailable as exc:
+        if exc.reason != "no-model":
+            raise request_failed(str(exc)) from exc
+        return FixOutcome(None, "no-model", str(exc))
+    if result is None:
         return FixOutcome(None, "superseded", "a newer request replaced this one")
-    result = session.result()
     if not result.ok:
         return FixOutcome(None, result.reason, result.message)
     if doc.version != version:

@@ -9,9 +9,9 @@ import time
 from lsprotocol import types
 
 from ..documents import Document, Pos
+from ..languages import fence_name
 from ..pipeline import CompletionRequest, CompletionResult
 from ..server import HearthServer  # at run time: pygls reads handler annotations
-from ..worker import Priority
 
 _WORD_BEFORE = re.compile(r"\w*$")
 ITEM_DETAIL = "hearth · local AI suggestion"
@@ -56,7 +56,7 @@ def register(server: HearthServer) -> None:
             detail=ITEM_DETAIL,
             documentation=types.MarkupContent(
                 kind=types.MarkupKind.Markdown,
-                value=f"```{doc.language_id}\n{new_text}\n```"),
+                value=f"```{fence_name(doc.language_id)}\n{new_text}\n```"),
             filter_text=new_text,
             sort_text="0000",
             preselect=True,
@@ -74,9 +74,8 @@ async def _complete(ls: HearthServer, uri: str, position: types.Position, invoke
     """The suggestion at ``position`` with the document snapshot it was made for, or None."""
     received = time.monotonic()
     doc = ls.documents.get(uri)
-    pipeline = ls.model.pipeline
-    if doc is None or pipeline is None or not ls.model.ready or ls.is_private(uri):
-        return None  # unknown, not loaded yet, or a secret: answer at once
+    if doc is None or ls.is_private(uri):
+        return None  # unknown, or a secret: answer at once (so does the service without a model)
     offset = doc.offset_at(Pos(position.line, position.character))
     version = doc.version
     request = CompletionRequest(
@@ -84,12 +83,7 @@ async def _complete(ls: HearthServer, uri: str, position: types.Position, invoke
         language_id=doc.language_id, path=ls.display_path(uri), invoked=invoked,
         syntax=ls.trees.get(uri),
     )
-    deadline = received + ls.settings.time_budget_ms / 1000
-    result = await ls.run_on_model(lambda cancel: pipeline.complete(request, cancel),
-                                   key=f"complete:{uri}", priority=Priority.COMPLETION,
-                                   deadline=deadline)
-    ls.model.record_completion(result, (time.monotonic() - received) * 1000)
-    ls.send_status()
+    result = await ls.service.complete(request, received=received)
     if result is None or not result.text or doc.version != version:
         return None  # nothing to say, or the text changed meanwhile: the suggestion is stale
     return doc, offset, result

@@ -8,42 +8,38 @@ has it, else English. Unless ``hearth.explainShowMessage`` is false (hearth's ow
 it off, as they show the Markdown themselves), the text is also sent with
 ``window/showMessage`` for editors without a hearth client.
 
-It runs like a fix (see assist_runner.py): cancellable ``$/progress``, ``$/cancelRequest``
+It runs like a fix (``ModelService.explain``): cancellable ``$/progress``, ``$/cancelRequest``
 stops the generation, completions go first. Unknown documents, malformed arguments and ranges
 outside the document are JSON-RPC InvalidParams errors; no loaded model is RequestFailed.
 
 Hover (``textDocument/hover``) explains the function under the mouse only when
 ``hearth.explainOnHover`` is true (off by default: VS Code sends hovers on every mouse move);
-explanations are kept per function text, so hovering again is instant.
+the service remembers explanations per function text, so hovering again is instant.
 """
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from typing import Any
 
 from lsprotocol import types
-from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
+from pygls.exceptions import JsonRpcInvalidParams
 
 from .. import regions
-from ..assist import ExplainRequest, ExplainResult
+from ..assist import ExplainRequest
 from ..documents import Document, Pos
 from ..server import HearthServer  # at run time: pygls reads handler annotations
-from .assist_runner import (
+from ..service import ServiceUnavailable
+from .convert import (
     document,
     lsp_range,
-    model_unavailable,
     offsets,
     parse_range,
     range_json,
-    ready_assistant,
     refuse_private,
-    run_session,
+    request_failed,
 )
 
 EXPLAIN_COMMAND = "hearth.explain"
-HOVER_CACHE_SIZE = 64
-_hover_cache: OrderedDict[tuple[str, str, str], str] = OrderedDict()
 
 
 def register(server: HearthServer) -> None:
@@ -54,10 +50,13 @@ def register(server: HearthServer) -> None:
                                        " arguments")
         doc = document(ls, args[0])
         start, end = offsets(doc, parse_range(args[1]))
-        result = await _explain(ls, doc, start, end, key=f"explain:{doc.uri}")
+        refuse_private(ls, doc)
+        try:
+            result = await ls.service.explain(_request(ls, doc, start, end), document=doc.uri)
+        except ServiceUnavailable as exc:
+            raise request_failed(str(exc)) from exc
         if result is None:
-            raise JsonRpcException("a newer explanation replaced this one",
-                                   code=types.LSPErrorCodes.RequestFailed)
+            raise request_failed("a newer explanation replaced this one")
         if ls.settings.explain_show_message:
             ls.window_show_message(types.ShowMessageParams(
                 type=types.MessageType.Info, message=result.markdown))
@@ -69,7 +68,7 @@ def register(server: HearthServer) -> None:
         if not ls.settings.explain_on_hover:
             return None
         doc = ls.documents.get(params.text_document.uri)
-        if doc is None or not ls.model.ready or ls.is_private(doc.uri):
+        if doc is None or not ls.service.ready or ls.is_private(doc.uri):
             return None
         offset = doc.offset_at(Pos(params.position.line, params.position.character))
         line = doc.line_text(params.position.line)
@@ -78,31 +77,18 @@ def register(server: HearthServer) -> None:
         region = regions.function_region(doc.text, doc.language_id, offset)
         if region is None:
             return None
-        key = (region.text(doc.text), doc.language_id, ls.locale)
-        markdown = _hover_cache.get(key)
-        if markdown is None:
-            result = await _explain(ls, doc, offset, offset, key=f"hover:{doc.uri}")
-            if result is None or result.reason != "ok":
-                return None
-            markdown = result.markdown
-            _hover_cache[key] = markdown
-            while len(_hover_cache) > HOVER_CACHE_SIZE:
-                _hover_cache.popitem(last=False)
-        _hover_cache.move_to_end(key)
+        try:
+            result = await ls.service.explain(_request(ls, doc, offset, offset),
+                                              document=doc.uri, hover=True)
+        except ServiceUnavailable:
+            return None
+        if result is None or result.reason != "ok":
+            return None
         return types.Hover(contents=types.MarkupContent(kind=types.MarkupKind.Markdown,
-                                                        value=markdown),
+                                                        value=result.markdown),
                            range=lsp_range(doc, region.start, region.end))
 
 
-async def _explain(ls: HearthServer, doc: Document, start: int, end: int, *, key: str
-                   ) -> ExplainResult | None:
-    refuse_private(ls, doc)
-    assistant = await ready_assistant(ls)
-    if assistant is None:
-        raise JsonRpcException(model_unavailable(ls), code=types.LSPErrorCodes.RequestFailed)
-    session = assistant.explain_session(ExplainRequest(
-        text=doc.text, start=start, end=end, language_id=doc.language_id,
-        path=ls.display_path(doc.uri), locale=ls.locale))
-    finished = await run_session(ls, session, key=key, title="hearth: explaining",
-                                 message=ls.display_path(doc.uri))
-    return session.result() if finished else None
+def _request(ls: HearthServer, doc: Document, start: int, end: int) -> ExplainRequest:
+    return ExplainRequest(text=doc.text, start=start, end=end, language_id=doc.language_id,
+                          path=ls.display_path(doc.uri), locale=ls.locale)

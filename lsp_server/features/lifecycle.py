@@ -25,7 +25,7 @@ def register(server: HearthServer) -> None:
                     "hearth: invalid settings: " + "; ".join(ls.pending_errors))
             ls.pending_errors = []
         start_workspace_index(ls)
-        await ls.load_model()
+        await ls.service.load_model()
 
     @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
     async def did_change_configuration(ls: HearthServer,

@@ -20,11 +20,11 @@ DOCUMENT_STATE_COMMAND = "hearth.documentState"
 def register(server: HearthServer) -> None:
     @server.command(STATUS_COMMAND)
     def status(ls: HearthServer, *args: Any) -> dict[str, object]:
-        return ls.status_json()
+        return ls.service.status()
 
     @server.command(LAST_COMPLETION_COMMAND)
     def last_completion(ls: HearthServer, *args: Any) -> dict[str, object] | None:
-        result = ls.model.last_completion
+        result = ls.service.last_completion
         if result is None or result.generation is None:
             return None
         return {

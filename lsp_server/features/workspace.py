@@ -8,7 +8,6 @@ import logging
 import os
 from collections.abc import Sequence
 
-from lsprotocol import types
 from pygls import uris
 
 from ..documents import Document, Edit
@@ -28,49 +27,55 @@ def register(server: HearthServer) -> None:
         if path and parsed is not None and server.index.rules is not None:
             server.index.document_changed(path, parsed)
 
+    def closed(uri: str) -> None:  # an unsaved text must not outlive its document
+        path = file_path(uri)
+        if path and server.index.rules is not None:
+            server.index.document_closed(path)
+
     server.documents.on_change(changed)
+    server.documents.on_close(closed)
 
 
 def workspace_roots(ls: HearthServer) -> list[str]:
     """The workspace folders from ``initialize`` (or its root), as local paths."""
+    workspace = ls.workspace_if_ready()
+    if workspace is None:
+        return []
     found: list[str] = []
-    for folder in ls.workspace.folders.values():
+    for folder in workspace.folders.values():
         path = uris.to_fs_path(folder.uri)
         if path:
             found.append(path)
-    if not found and ls.workspace.root_path:
-        found.append(ls.workspace.root_path)
+    if not found and workspace.root_path:
+        found.append(workspace.root_path)
     return sorted({os.path.abspath(p) for p in found if os.path.isdir(p)})
 
 
 def start_workspace_index(ls: HearthServer) -> None:
     """Called after ``initialized``: indexing runs alongside the model load."""
-    roots = workspace_roots(ls) if ls.protocol._workspace is not None else []
+    roots = workspace_roots(ls)
     if roots and ls.index.rules is None:
-        task = asyncio.ensure_future(index_workspace(ls, roots))
-        ls._background.add(task)
-        task.add_done_callback(ls._background.discard)
+        ls.in_background(index_workspace(ls, roots))
 
 
 async def index_workspace(ls: HearthServer, roots: list[str]) -> None:
     """Index ``roots`` on the index thread, reporting ``$/progress``; then watch them."""
     loop = asyncio.get_running_loop()
     rules = FileRules(roots, ls.settings.exclude)
-    token = await ls._begin_progress("hearth: indexing workspace", "scanning folders")
+    progress = await ls.begin_progress("hearth: indexing workspace", "scanning folders")
     done = asyncio.Event()
 
-    def progress(indexed: int, total: int) -> None:  # index thread
-        if token is None or loop.is_closed():
+    def report(indexed: int, total: int) -> None:  # index thread
+        if loop.is_closed():
             return
         percentage = int(indexed * 100 / total) if total else 100
-        loop.call_soon_threadsafe(ls.work_done_progress.report, token, types.WorkDoneProgressReport(
-            message=f"{indexed}/{total} files", percentage=percentage))
+        loop.call_soon_threadsafe(progress.report, f"{indexed}/{total} files", percentage)
 
     def scanned(stats: IndexStats) -> None:  # index thread
         if not loop.is_closed():
             loop.call_soon_threadsafe(done.set)
 
-    ls.index.start(rules, on_progress=progress, on_scanned=scanned)
+    ls.index.start(rules, on_progress=report, on_scanned=scanned)
     for doc in ls.documents:  # opened before the index knew its folders
         parsed = ls.trees.get(doc.uri)
         path = file_path(doc.uri)
@@ -88,4 +93,4 @@ async def index_workspace(ls: HearthServer, roots: list[str]) -> None:
         log.warning("not watching the workspace for changes: %s", exc)
     await done.wait()
     stats = ls.index.stats()
-    ls._end_progress(token, f"{stats.files} files, {stats.symbols} symbols")
+    progress.end(f"{stats.files} files, {stats.symbols} symbols")

@@ -122,3 +122,15 @@ def inline_params(uri: str, line: int, character: int,
         text_document=types.TextDocumentIdentifier(uri=uri),
         position=types.Position(line=line, character=character),
         context=types.InlineCompletionContext(trigger_kind=kind))
+
+
+async def ghost_text(client: LanguageClient, uri: str, line: int = 0, character: int = 4
+                     ) -> str | None:
+    """The inline suggestion's text at a position, or None."""
+    result = await client.text_document_inline_completion_async(
+        inline_params(uri, line, character))
+    if result is None:
+        return None
+    items = result.items if isinstance(result, types.InlineCompletionList) else result
+    text = items[0].insert_text
+    return text if isinstance(text, str) else text.value

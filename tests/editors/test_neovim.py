@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.editors.conftest import run_nvim
+from tests.editors.conftest import nvim_version, run_nvim
 
 
 def test_nvim_011_completion_item_from_the_server(
@@ -40,3 +40,17 @@ def test_nvim_quick_fix_is_applied(nvim: Path, embedded_model: Path, tmp_path: P
     run = run_nvim(nvim, "fix", embedded_model, tmp_path)
     assert run.ok, run.report
     assert run.facts["lines"][-1] == "    return result"
+
+
+def test_nvim_checkhealth_reports_server_model_and_features(
+        nvim: Path, tiny_model: Path, tmp_path: Path) -> None:
+    run = run_nvim(nvim, "health", tiny_model, tmp_path)
+    assert run.ok, run.report
+    report = run.facts["report"]
+    version = nvim_version(nvim).split()[1].lstrip("v")
+    for expected in (f"OK Neovim {version}", "OK server command: ", "OK version: hearth-lsp ",
+                     "hearth: ready", "model     hearth tiny test model", "engine    llama_cpp"):
+        assert expected in report, (expected, report)
+    ghost = "OK ghost text as you type"
+    assert (ghost in report) is version.startswith("0.12"), report
+    assert "ERROR" not in report, report

@@ -57,6 +57,7 @@ def test_vscode_extension_unit_and_protocol_tests(
     assert counts.get("fail") == 0 and counts.get("skipped") == 0, output[-3000:]
     assert counts.get("pass", 0) >= 25, counts
     assert "hearth-lsp through VS Code's protocol library" in output
+    assert "every status the server may send is accepted and shown in its own way" in output
 
 
 def test_vscode_extension_packages_into_a_vsix_offline(

@@ -41,7 +41,7 @@ async def test_a_hole_is_filled_with_what_the_code_below_needs(
 
     assert "for char in text" not in fill  # never the code already after the cursor
     namespace: dict[str, object] = {}
-    exec(prefix + fill + suffix, namespace)  # noqa: S102 - the suggestion must define count
+    exec(prefix + fill + suffix, namespace)  # the suggestion must define count
     count_vowels = namespace["count_vowels"]
     assert callable(count_vowels) and count_vowels("banana") == 3, fill
 

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -19,8 +20,12 @@ class StdioPeer:
         env = dict(os.environ, XDG_CONFIG_HOME=str(config_home), **(extra_env or {}))
         self.process = subprocess.Popen(
             [sys.executable, "-m", "lsp_server", "serve"], stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)
+            stdout=subprocess.PIPE, env=env,
+            # HEARTH_PEER_STDERR=1 shows the server's log while debugging a test.
+            stderr=None if os.environ.get("HEARTH_PEER_STDERR") else subprocess.DEVNULL)
         self._responses: dict[Any, dict[str, Any]] = {}
+        self.answered: Counter[Any] = Counter()  # every reply's id, kept for counting
+        self.repeated: list[dict[str, Any]] = []  # a second reply to the same id
         self._arrived = threading.Condition()
         self.notifications: queue.Queue[dict[str, Any]] = queue.Queue()
         self._next_id = 0
@@ -31,10 +36,14 @@ class StdioPeer:
     def alive(self) -> bool:
         return self.process.poll() is None
 
-    def send_bytes(self, body: bytes) -> None:
+    def send_raw(self, data: bytes) -> None:
+        """Bytes exactly as given: no framing."""
         assert self.process.stdin is not None
-        self.process.stdin.write(b"Content-Length: %d\r\n\r\n" % len(body) + body)
+        self.process.stdin.write(data)
         self.process.stdin.flush()
+
+    def send_bytes(self, body: bytes) -> None:
+        self.send_raw(b"Content-Length: %d\r\n\r\n" % len(body) + body)
 
     def send(self, message: dict[str, Any]) -> None:
         self.send_bytes(json.dumps(message).encode("utf-8", "surrogatepass"))
@@ -43,10 +52,13 @@ class StdioPeer:
         self.send({"jsonrpc": "2.0", "method": method, "params": params})
 
     def request(self, method: str, params: Any, timeout: float = 10) -> dict[str, Any]:
-        self._next_id += 1
-        msg_id = f"peer-{self._next_id}"
+        msg_id = self.new_id()
         self.send({"jsonrpc": "2.0", "id": msg_id, "method": method, "params": params})
         return self.wait_response(msg_id, timeout)
+
+    def new_id(self) -> str:
+        self._next_id += 1
+        return f"peer-{self._next_id}"
 
     def wait_response(self, msg_id: Any, timeout: float) -> dict[str, Any]:
         end = time.monotonic() + timeout
@@ -57,6 +69,22 @@ class StdioPeer:
                     raise TimeoutError(f"no response to {msg_id!r} (alive={self.alive})")
                 self._arrived.wait(min(left, 0.1))
             return self._responses.pop(msg_id)
+
+    def wait_notification(self, method: str, contains: str = "", timeout: float = 10
+                          ) -> dict[str, Any]:
+        """The next notification ``method`` whose params mention ``contains``."""
+        end = time.monotonic() + timeout
+        while (left := end - time.monotonic()) > 0:
+            try:
+                note = self.notifications.get(timeout=left)
+            except queue.Empty:
+                break
+            if note.get("method") == method and contains in json.dumps(note.get("params")):
+                return note
+        raise TimeoutError(f"no {method} notification mentioning {contains!r}")
+
+    def wait_exit(self, timeout: float = 10) -> int:
+        return self.process.wait(timeout)
 
     def _read(self) -> None:
         stream = self.process.stdout
@@ -78,14 +106,19 @@ class StdioPeer:
             if "id" in message and "method" not in message:
                 with self._arrived:
                     key = message["id"]
-                    self._responses[key if isinstance(key, int | str) else repr(key)] = message
+                    key = key if isinstance(key, int | str) else repr(key)
+                    self._responses[key] = message
+                    self.answered[key] += 1
+                    if self.answered[key] > 1:
+                        self.repeated.append(message)
                     self._arrived.notify_all()
             elif "id" in message:  # a request from the server: accept it
                 self.send({"jsonrpc": "2.0", "id": message["id"], "result": None})
             else:
                 self.notifications.put(message)
 
-    def initialize(self, options: dict[str, Any], encoding: str = "utf-16") -> None:
+    def initialize(self, options: dict[str, Any], encoding: str = "utf-16",
+                   wait_for_model: bool = True) -> None:
         reply = self.request("initialize", {
             "processId": None, "rootUri": None, "initializationOptions": options,
             "capabilities": {"general": {"positionEncodings": [encoding]},
@@ -93,6 +126,8 @@ class StdioPeer:
         assert "result" in reply, reply
         self.notify("initialized", {})
         end = time.monotonic() + 60
+        if not wait_for_model:
+            return
         while self.status()["state"] not in ("ready", "error"):
             if time.monotonic() > end:
                 raise TimeoutError("model did not load")

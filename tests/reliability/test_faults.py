@@ -15,7 +15,15 @@ from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient
 
 from tests.conftest import server_env
-from tests.e2e.conftest import PLAIN, client, inline_params, open_doc, start, status, wait_for_model
+from tests.e2e.conftest import (
+    PLAIN,
+    client,
+    ghost_text,
+    open_doc,
+    start,
+    status,
+    wait_for_model,
+)
 
 __all__ = ["client"]
 NO_CONFIG = "/nonexistent-hearth-config"
@@ -48,15 +56,6 @@ async def worker_fault(lsp_client: LanguageClient) -> AsyncIterator[None]:
 async def unwritable_log(lsp_client: LanguageClient) -> AsyncIterator[None]:
     yield
     await stop(lsp_client)
-
-
-async def ghost_text(client: LanguageClient, uri: str) -> str | None:
-    result = await client.text_document_inline_completion_async(inline_params(uri, 0, 4))
-    if result is None:
-        return None
-    items = result.items if isinstance(result, types.InlineCompletionList) else result
-    text = items[0].insert_text
-    return text if isinstance(text, str) else text.value
 
 
 def warnings_of(client: LanguageClient) -> list[str]:

@@ -15,8 +15,8 @@ from lsp_server.assist import (
     FixResult,
     FixSession,
     Problem,
-    _tidy,
 )
+from lsp_server.assist.explain import _tidy
 from lsp_server.config import Settings
 from lsp_server.engines.base import CancelToken, Engine
 from lsp_server.models import load_engine
@@ -75,7 +75,7 @@ def test_a_changed_line_then_the_end_of_the_function_is_one_small_edit(
     session = problem_session(assistant)
     result = answer(session, f"{FIXED_LINE}\n\n\nprint(")
     assert result.ok, result.message
-    assert result.edits == (regions.Edit(SOURCE.index("len(value)") + 9,
+    assert result.edits == (regions.Replacement(SOURCE.index("len(value)") + 9,
                                          SOURCE.index("len(value)") + 9, "s"),)
     assert fixed_text(result) == SOURCE.replace("len(value)", "len(values)")
 

@@ -31,6 +31,12 @@ def test_invalid_values_keep_defaults_and_name_the_key() -> None:
         assert key in joined
 
 
+def test_a_pattern_that_cannot_compile_is_named_and_the_others_kept() -> None:
+    settings, errors = merge(Settings(), {"exclude": ["!", "secrets/", "\\"]})
+    assert settings.exclude == ("secrets/",)
+    assert errors == ["hearth.exclude: not gitignore-style patterns, ignored: '!', '\\\\'"]
+
+
 def test_unknown_keys_and_non_objects_are_reported() -> None:
     _, errors = merge(Settings(), {"modelPth": "x"})
     assert errors == ["hearth.modelPth: unknown setting, ignored"]

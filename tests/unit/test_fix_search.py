@@ -1,5 +1,6 @@
-"""Fixes found by searching small edits (fix_search.py): the rules that pick a candidate, and the
-search itself on the tiny real GGUF model (steps, giving way, cancelling, never a worse parse)."""
+"""Fixes found by searching small edits (assist/fix_search.py): the rules that pick a
+candidate, and the search itself on the tiny real GGUF model (steps, giving way, cancelling,
+never a worse parse)."""
 
 from __future__ import annotations
 
@@ -10,18 +11,18 @@ import pytest
 
 from lsp_server import regions, syntax
 from lsp_server.assist import Assistant, FixRequest, FixResult, Problem, SearchFixSession
-from lsp_server.config import Settings
-from lsp_server.engines.base import CancelToken, Engine
-from lsp_server.fix_search import (
+from lsp_server.assist.fix_search import (
     ADDED_PRICE,
     REMOVED_PRICE,
-    Candidate,
+    EditCandidate,
     EditSearch,
     _tail_lines,
     best_candidate,
     can_search,
     edit_price,
 )
+from lsp_server.config import Settings
+from lsp_server.engines.base import CancelToken, Engine
 from lsp_server.models import load_engine
 from tests.tiny_gguf import write_tiny_gguf
 from tests.unit.conftest import AVERAGE_SOURCE as SOURCE
@@ -29,8 +30,8 @@ from tests.unit.conftest import AVERAGE_SOURCE as SOURCE
 NEEDLE = "len(value)"
 
 
-def candidate(**changes: object) -> Candidate:
-    base = Candidate(line=0, text="x = 1", kind="substitution", offset=0, errors=0, price=0.0,
+def candidate(**changes: object) -> EditCandidate:
+    base = EditCandidate(line=0, text="x = 1", kind="substitution", offset=0, errors=0, price=0.0,
                      first_gain=0.0)
     return replace(base, **changes)  # type: ignore[arg-type]
 

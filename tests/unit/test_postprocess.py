@@ -127,3 +127,30 @@ def test_nothing_but_whitespace_is_no_suggestion(raw: str) -> None:
 
 def test_a_lone_line_continuation_is_no_suggestion() -> None:
     assert finish_at("def f(a,|\n", " \\") == ""
+
+
+def finish_in(language_id: str, prefix: str, suffix: str, raw: str) -> str:
+    plan = pp.Plan(multiline=False)
+    return pp.finish(raw, plan, prefix, suffix, "\n", language_id)
+
+
+def test_a_rust_attribute_is_code_not_a_comment() -> None:
+    # `#` starts no comment in Rust: the brackets the attribute opened may be closed.
+    prefix, suffix = "use std::fmt;\n\n#[derive(", "\nstruct Point { x: i32 }\n"
+    assert finish_in("rust", prefix, suffix, "Debug, Clone)]") == "Debug, Clone)]"
+    # In Python the same line is a comment, and its brackets do not count.
+    assert finish_in("python", "#[derive(", "\n", "Debug)]") == "Debug"
+
+
+def test_a_c_define_keeps_its_closing_parenthesis() -> None:
+    prefix, suffix = "#include <stdio.h>\n#define MAX(a, b) (", "\n\nint main(void) {}\n"
+    assert finish_in("c", prefix, suffix, "(a) > (b) ? (a) : (b))") == "(a) > (b) ? (a) : (b))"
+    assert finish_in("cpp", "#if defined(", "\n#endif\n", "DEBUG)") == "DEBUG)"
+
+
+def test_each_language_has_its_own_comments_and_strings() -> None:
+    # `//` comments out the rest of a C line, so its brackets are not the suggestion's.
+    assert finish_in("c", "int x = f(", "\n", "1); // g(") == "1); // g("
+    # A Rust lifetime is not a string: the parenthesis after it still closes the call.
+    assert finish_in("rust", "fn f<'a>(x: &'a str", "\n", ") -> &'a str {") == \
+        ") -> &'a str {"

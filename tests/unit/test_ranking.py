@@ -80,7 +80,7 @@ def test_between_lines_of_code_code_beats_a_likelier_comment() -> None:
     code = Candidate("    total = 0", origin="explored", score=-4.0)
     assert choose([comment, code]) is comment
     assert choose([comment, code], prefer_code=True) is code
-    assert not comment.code and code.code
+    assert not comment.is_code("python") and code.is_code("python")
 
 
 def test_an_empty_suggestion_is_right_at_the_end_of_a_finished_line() -> None:

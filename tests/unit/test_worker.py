@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import pytest
 
 from lsp_server.engines.base import CancelToken
-from lsp_server.worker import Priority, Worker
+from lsp_server.worker import GiveWay, Priority, Worker
 
 
 @pytest.fixture
@@ -86,3 +86,34 @@ def test_closed_worker_refuses_new_jobs() -> None:
     w = Worker()
     w.close()
     assert w.submit(lambda c: 1).future.cancelled()
+
+
+def test_give_way_stops_a_long_job_when_a_completion_waits(worker: Worker) -> None:
+    """A long job's token stops it as soon as a more urgent job is queued (polled at most every
+    ``GiveWay.POLL_S``); the completion runs next, then the long job can resume."""
+    order: list[str] = []
+    started = threading.Event()
+
+    def long_job(cancel: CancelToken) -> bool:
+        token = GiveWay(cancel, lambda: worker.waiting(Priority.COMMAND))
+        started.set()
+        while not token.should_stop():
+            time.sleep(0.001)
+        order.append("gave way" if token.gave_way else "stopped")
+        return token.gave_way
+
+    job = worker.submit(long_job, priority=Priority.COMMAND)
+    assert started.wait(2)
+    completion = worker.submit(lambda c: order.append("completion"), priority=Priority.COMPLETION)
+    assert job.future.result(2) is True
+    completion.future.result(2)
+    assert order == ["gave way", "completion"]
+
+
+def test_give_way_passes_cancel_and_deadline_through() -> None:
+    parent = CancelToken(deadline=time.monotonic() + 60)
+    token = GiveWay(parent, lambda: False)
+    assert not token.should_stop() and token.deadline == parent.deadline
+    token.cancel()
+    assert parent.cancelled and token.should_stop() and token.reason() == "cancelled"
+    assert not token.gave_way

@@ -2,6 +2,7 @@
 // Explain / Fix / Restart commands. Ghost text comes from vscode-languageclient's built-in
 // inline completion support.
 import * as path from "node:path";
+import * as readline from "node:readline";
 import * as vscode from "vscode";
 import {
   CodeAction,
@@ -23,6 +24,8 @@ import { diagnosticsOnLines, hearthFixes, preferredFix } from "./fixes";
 import {
   Launch, needsRestart, resolveLaunch, restrictedKeys, SECTION, serverKeys, serverSettings, wantsMenuItem,
 } from "./settings";
+import { ExplainArguments } from "./contract";
+import { ServerLog } from "./serverlog";
 import { ClientState, describe, HearthStatus, isStatus, STATUS_COMMAND, STATUS_NOTIFICATION, summary } from "./status";
 
 class Hearth implements vscode.Disposable {
@@ -75,6 +78,15 @@ class Hearth implements vscode.Disposable {
       documentSelector: [{ scheme: "file" }, { scheme: "untitled" }],
       initializationOptions: settings,
       outputChannel: this.log,
+      // the server's log lines at their own levels (the default shows all of stderr as errors)
+      stdioOptions: {
+        stdout: () => undefined, // the protocol's own stream
+        stderr: (input, channel) => {
+          const log = new ServerLog(channel);
+          readline.createInterface({ input, crlfDelay: Infinity, terminal: false, historySize: 0 })
+            .on("line", (line) => log.line(line));
+        },
+      },
       middleware: {
         provideCompletionItem: (document, position, context, token, next) =>
           wantsMenuItem(this.settings().hearth) ? next(document, position, context, token) : undefined,
@@ -150,7 +162,9 @@ class Hearth implements vscode.Disposable {
       return;
     }
     const settings = this.settings();
-    if (needsRestart(this.startSettings, settings.hearth)) {
+    const removed = needsRestart(this.startSettings, settings.hearth);
+    if (removed.length) {
+      this.log.info(`restarting the server: back to the default of ${removed.map((key) => `${SECTION}.${key}`).join(", ")}`);
       await this.restart();
       return;
     }
@@ -217,8 +231,9 @@ class Hearth implements vscode.Disposable {
       location: vscode.ProgressLocation.Notification, title: "hearth: explaining…", cancellable: true,
     }, async (_progress, token) => {
       try {
+        const args: ExplainArguments = [c2p.asUri(document.uri), c2p.asRange(selection)];
         const result: unknown = await client.sendRequest(ExecuteCommandRequest.type, {
-          command: EXPLAIN_COMMAND, arguments: [c2p.asUri(document.uri), c2p.asRange(selection)],
+          command: EXPLAIN_COMMAND, arguments: args,
         }, token);
         await this.showExplanation(result, `Explanation: ${title}`);
       } catch (error) {

@@ -1,25 +1,42 @@
 // Choosing among the server's quick fixes. No `vscode` import.
+import { FixData } from "./contract";
+
+export const FIX_COMMAND = "hearth.fix";
 
 export interface ActionLike {
   title: string;
+  kind?: string;
   diagnostics?: readonly unknown[];
+  data?: unknown;
+  command?: unknown;
 }
 
-/** hearth's fixes among code actions and commands: "Fix with hearth: …", "Fix bugs in this function". */
+/** Is this one of hearth's fixes? By the contract (editors/contract.schema.json, FixAction): a
+ * `quickfix` whose data says `hearth: "fix"`, or that runs `hearth.fix` (for clients that cannot
+ * resolve edits). Never by its title, which is for people and may be in any language. */
+export function isHearthFix(action: unknown): action is ActionLike {
+  if (typeof action !== "object" || action === null) {
+    return false;
+  }
+  const { title, kind, data, command } = action as ActionLike;
+  if (typeof title !== "string" || kind !== "quickfix") {
+    return false;
+  }
+  const marked = typeof data === "object" && data !== null && (data as Partial<FixData>).hearth === "fix";
+  const runsFix = typeof command === "object" && command !== null
+    && (command as { command?: unknown }).command === FIX_COMMAND;
+  return marked || runsFix;
+}
+
+/** hearth's fixes among the code actions and commands of every server. */
 export function hearthFixes<T extends ActionLike>(actions: readonly unknown[] | null | undefined): T[] {
-  return (actions ?? []).filter((action): action is T => {
-    const title = (action as { title?: unknown })?.title;
-    // a Command (title + command string) is not a fix: only CodeAction literals are
-    return typeof title === "string" && /^Fix\b/.test(title)
-      && typeof (action as { command?: unknown }).command !== "string";
-  });
+  return (actions ?? []).filter((action): action is T => isHearthFix(action));
 }
 
 /** The fix tied to a diagnostic beats the whole-function one (the server lists diagnostic
  * fixes in the order of the diagnostics it was given: the most severe first). */
 export function preferredFix<T extends ActionLike>(fixes: readonly T[]): T | undefined {
-  return fixes.find((fix) => (fix.diagnostics?.length ?? 0) > 0 || fix.title.startsWith("Fix with hearth:"))
-    ?? fixes[0];
+  return fixes.find((fix) => (fix.diagnostics?.length ?? 0) > 0) ?? fixes[0];
 }
 
 interface LineRanged {

@@ -76,8 +76,8 @@ export function serverSettings(keys: readonly string[], inspect: Inspect, trust:
  * Settings sent at start-up stay in force until the server restarts: a key the user removed
  * since then needs a restart to fall back to its default; anything else is sent as a change.
  */
-export function needsRestart(atStart: Record<string, unknown>, now: Record<string, unknown>): boolean {
-  return Object.keys(atStart).some((key) => !(key in now));
+export function needsRestart(atStart: Record<string, unknown>, now: Record<string, unknown>): string[] {
+  return Object.keys(atStart).filter((key) => !(key in now));
 }
 
 /** VS Code cannot tell an explicit Ctrl+Space from typing, so the completion menu item (the

@@ -1,21 +1,11 @@
 // The status bar item's text and tooltip from the server's `hearth/status`. No `vscode` import.
+// The payload's type and its states come from editors/contract.schema.json (src/contract.ts).
+import { HearthStatus, State, STATE_SEVERITY, STATES } from "./contract";
+
+export { HearthStatus, State } from "./contract";
 
 export const STATUS_NOTIFICATION = "hearth/status";
 export const STATUS_COMMAND = "hearth.status";
-
-export interface HearthStatus {
-  state: "unloaded" | "loading" | "ready" | "error";
-  message?: string;
-  model?: string;
-  path?: string;
-  engine?: string;
-  template?: string;
-  loadMs?: number;
-  lastLatencyMs?: number | null;
-  busy?: boolean;
-  version?: string;
-  generations?: { started?: number; completed?: number; cancelled?: number; dropped?: number; failed?: number };
-}
 
 /** What the extension knows besides the server's own report. */
 export type ClientState = "starting" | "running" | "stopped";
@@ -36,10 +26,27 @@ function ms(value: number | null | undefined): string | undefined {
   return typeof value === "number" && Number.isFinite(value) ? `${Math.round(value)} ms` : undefined;
 }
 
+/** A `hearth/status` payload: an object in one of the contract's states. Fields a newer server
+ * adds are kept and ignored. */
 export function isStatus(value: unknown): value is HearthStatus {
-  return typeof value === "object" && value !== null
-    && ["unloaded", "loading", "ready", "error"].includes((value as { state?: unknown }).state as string);
+  const state = typeof value === "object" && value !== null ? (value as { state?: unknown }).state : undefined;
+  return typeof state === "string" && (STATES as readonly string[]).includes(state);
 }
+
+/** The status bar text of each state (every state of the contract: tsc checks). */
+const TEXT: Readonly<Record<State, (status: HearthStatus) => string>> = {
+  ready: (status) => {
+    const latency = ms(status.lastLatencyMs);
+    return `$(sparkle) hearth${latency ? ` ${latency}` : ""}`;
+  },
+  loading: () => "$(loading~spin) hearth loading",
+  unavailable: () => "$(debug-disconnect) hearth unavailable",
+  error: () => "$(error) hearth error",
+  unloaded: () => "$(circle-outline) hearth not loaded",
+};
+
+/** States whose message says what is wrong. */
+const EXPLAINED: ReadonlySet<State> = new Set(["error", "unavailable"]);
 
 /** The status bar item for a status (or for a server that is starting or gone). */
 export function describe(status: HearthStatus | undefined, client: ClientState): StatusView {
@@ -59,6 +66,7 @@ export function describe(status: HearthStatus | undefined, client: ClientState):
     ["Engine", status.engine && (status.template ? `${status.engine}, template ${status.template}` : status.engine)],
     ["Loaded in", status.state === "ready" ? ms(status.loadMs) : undefined],
     ["Last completion", ms(status.lastLatencyMs)],
+    ["Last load failed", status.loadError ?? undefined],
   ];
   const g = status.generations;
   if (g) {
@@ -71,21 +79,9 @@ export function describe(status: HearthStatus | undefined, client: ClientState):
   const table = rows.filter(([, value]) => value)
     .map(([name, value]) => `| ${name} | ${escapeMarkdown(String(value))} |`);
   const heading = `**hearth** — ${status.state}`
-    + (status.state === "error" && status.message ? `: ${escapeMarkdown(status.message)}` : "");
+    + (EXPLAINED.has(status.state) && status.message ? `: ${escapeMarkdown(status.message)}` : "");
   const tooltip = [heading, "", ...(table.length ? ["| | |", "|---|---|", ...table] : [])].join("\n");
-
-  switch (status.state) {
-    case "ready": {
-      const latency = ms(status.lastLatencyMs);
-      return { text: `$(sparkle) hearth${latency ? ` ${latency}` : ""}`, tooltip, severity: "normal" };
-    }
-    case "loading":
-      return { text: "$(loading~spin) hearth loading", tooltip, severity: "normal" };
-    case "error":
-      return { text: "$(error) hearth", tooltip, severity: "error" };
-    default:
-      return { text: "$(circle-outline) hearth", tooltip, severity: "warning" };
-  }
+  return { text: TEXT[status.state](status), tooltip, severity: STATE_SEVERITY[status.state] };
 }
 
 /** One line for a notification: state, model, engine and the last latency. */
@@ -93,8 +89,8 @@ export function summary(status: HearthStatus | undefined): string {
   if (!status) {
     return "hearth: the server has not reported its state yet.";
   }
-  if (status.state === "error") {
-    return `hearth: error — ${status.message ?? "unknown"}`;
+  if (EXPLAINED.has(status.state)) {
+    return `hearth: ${status.state} — ${status.message || "no reason given"}`;
   }
   const parts = [`hearth: ${status.state}`];
   if (status.model) {

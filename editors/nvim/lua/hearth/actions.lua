@@ -1,4 +1,5 @@
--- :HearthExplain (Markdown in a floating window) and :HearthFix (resolve and apply a quick fix).
+-- :HearthExplain (Markdown in a floating window) and :HearthFix (the quick fix, resolved and
+-- applied by Neovim's own code-action path).
 local config = require('hearth.config')
 local util = require('hearth.util')
 
@@ -67,8 +68,16 @@ function M.explain(cmd_opts)
   if not client then
     return
   end
-  local range = util.command_range(bufnr, client, cmd_opts)
-  request_explanation(client, bufnr, { vim.uri_from_bufnr(bufnr), range })
+  request_explanation(client, bufnr, M.explain_arguments(bufnr, client, cmd_opts))
+end
+
+--- The arguments of `hearth.explain`: [uri, range] (editors/contract.schema.json).
+---@param bufnr integer
+---@param client {offset_encoding: string}
+---@param cmd_opts? {range: integer, line1: integer, line2: integer}
+---@return [string, lsp.Range]
+function M.explain_arguments(bufnr, client, cmd_opts)
+  return { vim.uri_from_bufnr(bufnr), util.command_range(bufnr, client, cmd_opts) }
 end
 
 --- The "Explain with hearth" code action runs the `hearth.explain` command: show its answer
@@ -120,57 +129,42 @@ local function diagnostics_on(bufnr, client, first, last)
   return found
 end
 
----@param action lsp.CodeAction
-local function is_fix(action)
-  return type(action.title) == 'string' and action.title:find('^Fix') ~= nil
+--- Is this one of hearth's fixes? By the contract (editors/contract.schema.json, FixAction): a
+--- `quickfix` whose data says `hearth = 'fix'`, or that runs `hearth.fix`. Never by its title,
+--- which is for people and may be in any language.
+---@param action lsp.CodeAction|lsp.Command
+---@return boolean
+function M.is_fix(action)
+  if type(action) ~= 'table' or action.kind ~= 'quickfix' or type(action.title) ~= 'string' then
+    return false
+  end
+  local data, command = action.data, action.command
+  return (type(data) == 'table' and data.hearth == 'fix')
+    or (type(command) == 'table' and command.command == 'hearth.fix')
 end
 
----@param client vim.lsp.Client
+--- The range of a user command as vim.lsp.buf.code_action() takes it: (1,0)-indexed, inclusive
+--- positions of the visual selection or the lines; nil for the cursor.
 ---@param bufnr integer
----@param tick integer the buffer's changedtick when the fix was asked for
----@param action lsp.CodeAction
-local function apply(client, bufnr, tick, action)
-  if vim.api.nvim_buf_get_changedtick(bufnr) ~= tick then
-    return util.notify('the buffer changed while hearth was working; run :HearthFix again',
-      vim.log.levels.WARN)
+---@param cmd_opts? {range: integer, line1: integer, line2: integer}
+---@return {start: [integer, integer], end: [integer, integer]}?
+local function command_marks(bufnr, cmd_opts)
+  if not (cmd_opts and cmd_opts.range and cmd_opts.range > 0) then
+    return nil
   end
-  if not action.edit and not action.command then
-    if not (type(action.data) == 'table' and action.data.reason) then
-      util.notify('no fix for this code', vim.log.levels.WARN)
-    end -- else the server said why (window/showMessage)
-    return
+  local vstart = vim.api.nvim_buf_get_mark(bufnr, '<')
+  local vend = vim.api.nvim_buf_get_mark(bufnr, '>')
+  if vstart[1] == cmd_opts.line1 and vend[1] == cmd_opts.line2 and vim.fn.visualmode() == 'v' then
+    return { start = vstart, ['end'] = vend }
   end
-  if action.edit then
-    vim.lsp.util.apply_workspace_edit(action.edit, client.offset_encoding)
-  end
-  if action.command then
-    local command = type(action.command) == 'table' and action.command or action
-    client:exec_cmd(command --[[@as lsp.Command]], { bufnr = bufnr })
-  end
-  vim.api.nvim_exec_autocmds('User', { pattern = 'HearthFix', modeline = false,
-    data = { bufnr = bufnr, title = action.title } })
-end
-
----@param client vim.lsp.Client
----@param bufnr integer
----@param tick integer
----@param action lsp.CodeAction
-local function resolve_and_apply(client, bufnr, tick, action)
-  if action.edit or not client:supports_method('codeAction/resolve') then
-    return apply(client, bufnr, tick, action)
-  end
-  vim.api.nvim_echo({ { 'hearth: ' .. action.title .. '…', 'Comment' } }, false, {})
-  client:request('codeAction/resolve', action, function(err, resolved)
-    vim.api.nvim_echo({ { '' } }, false, {})
-    if err then
-      return util.notify('fix failed: ' .. err.message, vim.log.levels.ERROR)
-    end
-    apply(client, bufnr, tick, resolved or action)
-  end, bufnr)
+  local last = vim.api.nvim_buf_get_lines(bufnr, cmd_opts.line2 - 1, cmd_opts.line2, false)[1]
+  return { start = { cmd_opts.line1, 0 }, ['end'] = { cmd_opts.line2, math.max(0, #(last or '') - 1) } }
 end
 
 --- :HearthFix — fix the diagnostic under the cursor (from any server), or the bugs of the
---- enclosing function when there is none. With a bang, choose among hearth's fixes.
+--- enclosing function when there is none. With a bang, choose among hearth's fixes. Neovim's
+--- own code-action path resolves the edit, applies it (one undo reverts it) and refuses an
+--- edit made for an older version of the buffer.
 ---@param cmd_opts? {range: integer, line1: integer, line2: integer, bang: boolean}
 function M.fix(cmd_opts)
   local bufnr = vim.api.nvim_get_current_buf()
@@ -180,44 +174,21 @@ function M.fix(cmd_opts)
   end
   local range = util.command_range(bufnr, client, cmd_opts)
   local diagnostics = diagnostics_on(bufnr, client, range.start.line, range['end'].line)
-  local params = {
-    textDocument = { uri = vim.uri_from_bufnr(bufnr) },
-    range = range,
-    context = { diagnostics = diagnostics, only = { 'quickfix' }, triggerKind = 1 },
-  }
-  local tick = vim.api.nvim_buf_get_changedtick(bufnr)
-  client:request('textDocument/codeAction', params, function(err, result)
-    if err then
-      return util.notify('code actions failed: ' .. err.message, vim.log.levels.ERROR)
-    end
-    local fixes = vim.tbl_filter(is_fix, result or {})
-    if #fixes == 0 then
-      return util.notify('no fix offered here', vim.log.levels.WARN)
-    end
-    if cmd_opts and cmd_opts.bang and #fixes > 1 then
-      vim.ui.select(fixes, {
-        prompt = 'hearth fix',
-        format_item = function(action)
-          return action.title
-        end,
-      }, function(choice)
-        if choice then
-          resolve_and_apply(client, bufnr, tick, choice)
-        end
-      end)
-      return
-    end
-    -- the fix tied to a diagnostic beats the whole-function one; the server lists them in
-    -- the order of the diagnostics it was given (most severe first)
-    local chosen = fixes[1]
-    for _, action in ipairs(fixes) do
-      if (action.diagnostics and #action.diagnostics > 0) or action.title:find('^Fix with hearth:') then
-        chosen = action
-        break
+  local choose = cmd_opts ~= nil and cmd_opts.bang == true
+  -- the server answers one fix per diagnostic sent, and the whole function's: send the most
+  -- severe diagnostic only, and keep its fix (or, without one, the function's)
+  local sent = choose and diagnostics or { diagnostics[1] }
+  vim.lsp.buf.code_action({
+    context = { diagnostics = sent, only = { 'quickfix' }, triggerKind = 1 },
+    range = command_marks(bufnr, cmd_opts),
+    filter = function(action)
+      if not M.is_fix(action) then
+        return false
       end
-    end
-    resolve_and_apply(client, bufnr, tick, chosen)
-  end, bufnr)
+      return choose or #sent == 0 or (action.diagnostics ~= nil and #action.diagnostics > 0)
+    end,
+    apply = not choose,
+  })
 end
 
 return M

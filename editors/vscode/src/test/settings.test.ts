@@ -49,9 +49,9 @@ test("an untrusted workspace cannot choose the model file", () => {
 });
 
 test("a removed setting needs a restart, a changed one does not", () => {
-  assert.equal(needsRestart({ maxTokens: 8 }, { maxTokens: 16 }), false);
-  assert.equal(needsRestart({ maxTokens: 8 }, { maxTokens: 8, threads: 1 }), false);
-  assert.equal(needsRestart({ maxTokens: 8, threads: 1 }, { maxTokens: 8 }), true);
+  assert.deepEqual(needsRestart({ maxTokens: 8 }, { maxTokens: 16 }), []);
+  assert.deepEqual(needsRestart({ maxTokens: 8 }, { maxTokens: 8, threads: 1 }), []);
+  assert.deepEqual(needsRestart({ maxTokens: 8, threads: 1 }, { maxTokens: 8 }), ["threads"]);
 });
 
 test("the completion menu item is asked for only without ghost text", () => {

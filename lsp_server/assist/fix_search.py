@@ -35,8 +35,8 @@ from dataclasses import dataclass, replace
 from functools import partial
 from typing import Literal, Protocol, TypeGuard
 
-from . import regions, syntax
-from .engines.base import (
+from .. import regions, syntax
+from ..engines.base import (
     BranchingEngine,
     CancelToken,
     Engine,
@@ -45,7 +45,7 @@ from .engines.base import (
     TokenChoice,
     TokenScoringEngine,
 )
-from .regions import Region
+from ..regions import Region
 
 ALTERNATIVES = 2  # the model's likeliest other tokens considered at each place
 MAX_PLACES = 24  # tokens whose alternatives are tried (each costs a short exploration)
@@ -80,7 +80,7 @@ def can_search(engine: Engine) -> TypeGuard[SearchEngine]:
 
 
 @dataclass(frozen=True)
-class Candidate:
+class EditCandidate:
     line: int  # index in the region's lines
     text: str  # the line's new text
     kind: Kind
@@ -117,7 +117,7 @@ def edit_price(old: str, new: str) -> float:
     return REMOVED_PRICE * removed + ADDED_PRICE * added
 
 
-def best_candidate(candidates: Sequence[Candidate], errors_before: int) -> Candidate | None:
+def best_candidate(candidates: Sequence[EditCandidate], errors_before: int) -> EditCandidate | None:
     """The candidate to propose: the one that parses best, then the one with the best score;
     None unless it parses better than the original or gains more than ``MARGIN``. Candidates
     whose effect on the following code was measured compete among themselves."""
@@ -152,7 +152,7 @@ class EditSearch:
         self.stats = SearchStats()
         self.errors_before = syntax.count_errors(text, language_id) or 0
         self.choices: list[TokenChoice] = []  # of the read text, offsets in it
-        self.candidates: list[Candidate] = []
+        self.candidates: list[EditCandidate] = []
         self._steps: deque[Callable[[CancelToken], bool]] = deque([self._plan])
         # Set by _plan.
         self.context = ""
@@ -176,10 +176,10 @@ class EditSearch:
             return False
         return True
 
-    def best(self) -> Candidate | None:
+    def best(self) -> EditCandidate | None:
         return best_candidate(self.candidates, self.errors_before)
 
-    def new_region_text(self, candidate: Candidate) -> str:
+    def new_region_text(self, candidate: EditCandidate) -> str:
         lines = list(self.lines)
         lines[candidate.line] = candidate.text
         return "\n".join(lines)
@@ -337,7 +337,7 @@ class EditSearch:
             errors = self._errors_with(line, text)
             if errors is not None and errors > self.errors_before:
                 continue
-            self.candidates.append(Candidate(line, text, kind, choice.start, errors or 0,
+            self.candidates.append(EditCandidate(line, text, kind, choice.start, errors or 0,
                                              edit_price(old, text), gain))
         self.stats.candidates = len(self.candidates)
         return True
@@ -369,7 +369,7 @@ class EditSearch:
             self._steps.append(partial(self._score, candidate=candidate))
         return True
 
-    def _score(self, cancel: CancelToken, candidate: Candidate) -> bool:
+    def _score(self, cancel: CancelToken, candidate: EditCandidate) -> bool:
         """gain = log P(the changed text | before) - log P(the original text | before), from the
         change to the end of the window (``WINDOW_LINES`` lines after the changed one)."""
         row = candidate.line - self.first_line

@@ -1,0 +1,101 @@
+"""Fixes found by searching small edits (fix_search.py), run as a session that gives way to
+completions like the others."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from .. import regions
+from ..engines.base import CancelToken
+from ..languages import comment_marker
+from ..worker import GiveWay
+from .fix_search import EditSearch, can_search
+from .requests import FixReason, FixRequest, FixResult, describe
+from .session import Session
+
+if TYPE_CHECKING:
+    from .assistant import Assistant
+
+
+class SearchFixSession(Session):
+    """A fix found by searching small edits (fix_search.py), for base models. The search is a
+    queue of short steps; a step the engine stopped because a completion was waiting runs again
+    at the next ``advance``."""
+
+    def __init__(self, assistant: Assistant, request: FixRequest) -> None:
+        super().__init__(assistant)
+        self.request = request
+        self.region = request.region or regions.fix_region(
+            request.text, request.language_id, request.start, request.end)
+        region, text = self.region, request.text
+
+        def line_of(offset: int) -> int:
+            offset = max(region.start, min(offset, region.end))
+            return len(regions.split_lines(text[region.start:offset])) - 1
+
+        # A problem on a function's first line (its name) says nothing about where the bug is.
+        skip = 1 if region.kind == "function" else 0
+        problem_lines = sorted({line_of(p.start) for p in request.problems
+                                if region.start <= p.start <= region.end} - set(range(skip)))
+        header = str(assistant.fix_prompt.tables.get("search", {}).get(
+            "header", "{comment} {path}\n"))
+        fields = {"comment": comment_marker(request.language_id),
+                  "path": request.path or "code", "language": request.language_id}
+        engine = self.engine
+        assert can_search(engine)
+        self.search = EditSearch(
+            engine, text, request.language_id, region, problem_lines,
+            line_of(request.start), _format_fields(header, fields),
+            comment_marker(request.language_id))
+
+    def advance(self, cancel: CancelToken, should_yield: Callable[[], bool] = lambda: False
+                ) -> bool:
+        state = self.state
+        while not self.search.done:
+            if cancel.should_stop():
+                state.stop_reason = cancel.reason()
+                return True
+            if should_yield():
+                return False
+            if not self.search.step(GiveWay(cancel, should_yield)):
+                if cancel.should_stop():
+                    state.stop_reason = cancel.reason()
+                    return True
+                return False  # gave way to a more urgent job: the step runs again
+            stats = self.search.stats
+            if self.on_progress is not None:
+                self.on_progress(stats.tokens_read + stats.scored, "")
+        state.stop_reason = "done"
+        return True
+
+    def result(self) -> FixResult:
+        request, region = self.request, self.region
+        elapsed = (time.monotonic() - self.state.started) * 1000
+
+        def fail(reason: FixReason, message: str) -> FixResult:
+            return FixResult((), region, reason, message, total_ms=elapsed)
+
+        if self.state.stop_reason == "cancelled":
+            return fail("cancelled", "cancelled")
+        if self.state.stop_reason == "deadline":
+            return fail("deadline", "the model took too long (hearth.commandTimeoutMs)")
+        best = self.search.best()
+        if best is None:
+            return fail("unchanged", "the model found no small change that makes this code "
+                                     "likelier")
+        replacement = self.search.new_region_text(best)
+        edits = regions.minimal_edits(request.text, region, replacement)
+        if not edits:
+            return fail("unchanged", "the model found nothing to change")
+        line = request.text.count("\n", 0, region.start) + best.line + 1
+        return FixResult(tuple(edits), region, "ok",
+                         f"1 change in {describe(region)} (line {line})", replacement,
+                         None, elapsed)
+
+
+def _format_fields(template: str, fields: dict[str, str]) -> str:
+    """``{name}`` placeholders filled in (unknown ones left empty)."""
+    return re.sub(r"\{(\w+)\}", lambda m: fields.get(m.group(1), ""), template)
