@@ -64,7 +64,7 @@ bench-editors: workbench ## last keystroke → ghost text drawn, in Neovim 0.12 
 load: ## typing at 20 characters/s for 60 s against the real server: latency, cancels, memory
 	$(PY) scripts/load_test.py
 
-eval: ## completions on HumanEval single-line infilling (200-task sample): pipeline vs naive
+eval: ## completions, hearth vs naive: HumanEval single-line and multi-line infilling (200 each), project helpers
 	$(PY) scripts/eval_completion.py $(EVAL_ARGS)
 
 eval-fix: ## quick fixes on QuixBugs (40 one-line bugs): plausible fixes and time, vs a naive prompt

@@ -131,13 +131,11 @@ def _unused_imports(text: str, offset: int, parsed: Parsed, index: WorkspaceInde
     module, its functions (called through the module's name)."""
     line_start = text.rfind("\n", 0, offset) + 1
     line_end = text.find("\n", offset)
-    rest = _without_imports(text[:line_start], parsed.imports, 0) + "\n" + \
-        _without_imports(text[line_end if line_end >= 0 else len(text):], parsed.imports,
-                         line_end if line_end >= 0 else len(text))
-    used = set(_IDENT.findall(rest))
+    cursor_line = (line_start, line_end if line_end >= 0 else len(text))
+    spans = [(imp.start, imp.end) for imp in parsed.imports] + [cursor_line]
     for imp in parsed.imports:
         for bound, real in imp.names:
-            if bound in used:
+            if _used(text, bound, spans):
                 continue
             entry, symbol = _imported(index, here, imp, real, language_id)
             if symbol is not None and entry is not None and symbol.kind == "function":
@@ -151,16 +149,23 @@ def _unused_imports(text: str, offset: int, parsed: Parsed, index: WorkspaceInde
                                      _relevance(fn, intent), fn.signature)
 
 
-def _without_imports(text: str, imports: Sequence[Import], base: int) -> str:
-    """``text`` (starting at document offset ``base``) with the import statements blanked."""
-    out = text
-    for imp in imports:
-        start, end = imp.start - base, imp.end - base
-        if end <= 0 or start >= len(out):
-            continue
-        start, end = max(start, 0), min(end, len(out))
-        out = out[:start] + " " * (end - start) + out[end:]
-    return out
+def _used(text: str, name: str, spans: Sequence[tuple[int, int]]) -> bool:
+    """Whether ``name`` occurs in ``text`` outside ``spans`` (the imports, the cursor's line).
+    A plain search for the one name: a regular expression over a long file, or a scan of its
+    every identifier, would cost more than the rest of the request's context."""
+    at = text.find(name)
+    while at >= 0:
+        end = at + len(name)
+        whole = (at == 0 or not _is_word(text[at - 1])) and (
+            end >= len(text) or not _is_word(text[end]))
+        if whole and not any(start <= at < stop for start, stop in spans):
+            return True
+        at = text.find(name, end)
+    return False
+
+
+def _is_word(char: str) -> bool:
+    return char.isalnum() or char in "_$"
 
 
 def _imported(index: WorkspaceIndex, here: str, imp: Import, real: str, language_id: str
