@@ -270,14 +270,17 @@ _JS_GLOBALS = frozenset({
 })
 
 
-def call_fits(helper: Helper, written: str, known: frozenset[str]) -> bool:
+def call_fits(helper: Helper, written: str, known: frozenset[str],
+              language_id: str = "python") -> bool:
     """Whether the calls to ``helper`` in ``written`` pass as many arguments as its signature
-    asks for (when both are whole) and read only names the code around them knows."""
+    asks for (when both are whole) and read only names the code around them knows (or the
+    language's built-in ones)."""
+    builtin = _BUILTINS if language_id == "python" else _JS_GLOBALS
     for match in re.finditer(rf"(?<![\w$]){re.escape(helper.name)}\s*\(", written):
         arguments = _call_arguments(written, match.end())
         if arguments is None:
             continue  # the call is not finished: nothing to count yet
-        if not _arity_fits(helper, arguments) or _unknown_names(arguments, known):
+        if not _arity_fits(helper, arguments) or _unknown_names(arguments, known | builtin):
             return False
     return True
 
@@ -346,8 +349,7 @@ def _unknown_names(arguments: list[str], known: frozenset[str]) -> bool:
                 bound.update(_IDENT.findall(group))
     for match in _IDENT.finditer(code):
         name = match.group()
-        if name in known or name in bound or name in _KEYWORDS or name in _JS_GLOBALS \
-                or name in _BUILTINS or name[0].isdigit():
+        if name in known or name in bound or name in _KEYWORDS or name[0].isdigit():
             continue
         if code[:match.start()].rstrip().endswith(".") or \
                 re.match(r"\s*=(?![=>])", code[match.end():]) or \

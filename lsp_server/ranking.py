@@ -264,7 +264,7 @@ def helper_calls_fit(text: str, site: Site) -> bool:
     if not site.helpers:
         return True
     written = _written(text, site)
-    return all(project_helpers.call_fits(helper, written, site.known_names)
+    return all(project_helpers.call_fits(helper, written, site.known_names, site.language_id)
                for helper in site.helpers)
 
 

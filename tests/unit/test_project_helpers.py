@@ -118,4 +118,7 @@ def test_a_call_must_pass_what_the_signature_asks_with_names_the_code_knows() ->
     assert call_fits(method, 'require_field("first")', known)
     assert not call_fits(method, 'require_field(self, "first")', known)
     variadic = Helper("log", "log(", "l.js", 0, "function log(...parts) {")
-    assert call_fits(variadic, "log(phone, digits, 'x')", known)
+    assert call_fits(variadic, "log(phone, digits, Math.PI)", known, "javascript")
+    assert call_fits(helper, "mask_phone(str(len(phone)))", known)  # Python's built-ins
+    assert not call_fits(helper, "mask_phone(window)", known)  # a browser's global, not Python's
+    assert call_fits(variadic, "log(window)", known, "javascript")
