@@ -1,13 +1,17 @@
 """The completion spine, free of LSP types:
 
-    request → plan (is a suggestion wanted here? one line or a block?)
+    request → plan (is a suggestion wanted here? one line, a block, or the lines a hole
+                    needs: an empty line with code after it, ``holes``)
             → context (prefix/suffix windows within the token budget, then the project:
-                       scope chain, imports, symbols from the workspace index, similar code)
+                       scope chain, imports, symbols from the workspace index, similar code,
+                       and the project's functions worth calling here, ``project_helpers``)
             → prompt (the model family's template, stable parts first)
             → generate (the warm engine, on the worker thread)
-            → postprocess (trim, balance, cut at the block's end)
-            → check (no new syntax errors, fits the layout); if it fails and the engine can
-                     branch: explore alternatives and rank them by how they lead into the suffix
+            → postprocess (trim, balance, cut at the block's end or where the hole ends)
+            → check (no new syntax errors, fits the layout, defines what a hole needs); if it
+                     fails and the engine can branch: explore alternatives (at once when a
+                     helper or a hole's missing name is worth trying) and rank them by how they
+                     lead into the suffix
             → screen (no process, deletion or network call the code around it does not make)
 
 Everything here runs on the worker thread that owns the engine.

@@ -37,17 +37,6 @@ MAX_MEMBER_STARTS = 8
 PROBE_CHARS = 16  # of the next line's text, scored after a candidate
 
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-_ASSIGNED = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?:=(?!=)|:)")
-_KEYWORDS = frozenset({
-    "False", "None", "True", "and", "as", "assert", "async", "await", "break", "class",
-    "continue", "def", "del", "elif", "else", "except", "finally", "for", "from", "global", "if",
-    "import", "in", "is", "lambda", "nonlocal", "not", "or", "pass", "raise", "return", "try",
-    "while", "with", "yield", "self", "cls", "print", "len", "range", "int", "str", "float",
-    "list", "dict", "set", "tuple", "bool", "sum", "min", "max", "abs", "sorted", "enumerate",
-    "zip", "map", "filter", "any", "all", "isinstance", "round", "ord", "chr", "reversed",
-    "super", "type", "object", "Exception", "ValueError", "TypeError", "KeyError", "open",
-    "iter", "next", "hash", "id", "input", "format", "repr", "divmod", "pow", "bin", "hex",
-})
 
 
 @dataclass(frozen=True)
@@ -160,22 +149,14 @@ def _added_errors(text: str, site: Site) -> int:
     return parsed.errors_after_insert(site.offset, text) - parsed.error_count
 
 
-def _indent(line: str) -> int:
-    return len(line.expandtabs(4)) - len(line.expandtabs(4).lstrip())
+_ENDS_BLOCK = re.compile(r"\s*(return|raise|break|continue)\b")
+_indent = holes.indent_width
+_code = holes.without_comment  # the line without a trailing comment
 
 
-def _code(line: str) -> str:
-    """The line without a trailing comment (a heuristic: ``#`` outside quotes)."""
-    quote = ""
-    for index, char in enumerate(line):
-        if quote:
-            if char == quote:
-                quote = ""
-        elif char in "\"'":
-            quote = char
-        elif char == "#":
-            return line[:index].rstrip()
-    return line.rstrip()
+def undefined_names(site: Site) -> list[str]:
+    """Names the code below the cursor reads that nothing above defines (``holes``)."""
+    return holes.undefined_names(site.prefix, site.suffix)
 
 
 def _opens_block(line: str) -> bool:
@@ -301,49 +282,6 @@ def _layout_starts(site: Site, indent_unit: str) -> list[str]:
         if level > have and " " * (level - have) not in found:
             found.append(" " * (level - have))
     return found[:MAX_STARTS] or [""]
-
-
-_TRIPLE = re.compile(r'"""[\s\S]*?"""|\'\'\'[\s\S]*?\'\'\'')
-_ENDS_BLOCK = re.compile(r"\s*(return|raise|break|continue)\b")
-_STRING = re.compile(r"\"(?:\\.|[^\"\\])*\"|'(?:\\.|[^'\\])*'")
-_FOR_TARGET = re.compile(r"\bfor\s+([A-Za-z_][\w\s,()]*?)\s+in\b")
-_AS_TARGET = re.compile(r"\bas\s+([A-Za-z_]\w*)")
-_DEF_NAME = re.compile(r"^\s*(?:def|class)\s+([A-Za-z_]\w*)")
-_LAMBDA_ARGS = re.compile(r"\blambda\s+([^:]*):")
-
-
-def undefined_names(site: Site) -> list[str]:
-    """Names the code below the cursor reads before anything binds them, which the code
-    above never mentions: the missing line probably defines them (off-side languages)."""
-    # Names in the code above (not in its strings and comments: a docstring mentioning `month`
-    # does not define it).
-    code_above = _TRIPLE.sub('""', site.prefix)
-    known = {name for line in code_above.split("\n")
-             for name in _IDENT.findall(_code(_STRING.sub('""', line)))} | _KEYWORDS
-    bound: dict[str, int] = {}  # name -> indentation of the line that binds it
-    found: list[str] = []
-    for line in site.suffix.split("\n")[1:40]:
-        code = _code(_STRING.sub('""', line))
-        width = _indent(line)
-        targets: set[str] = set()
-        for pattern in (_FOR_TARGET, _AS_TARGET, _DEF_NAME, _LAMBDA_ARGS):
-            for match in pattern.finditer(code):
-                targets.update(_IDENT.findall(match.group(1)))
-        for match in _IDENT.finditer(code):
-            name = match.group()
-            if name in known or name in found or name in targets:
-                continue
-            if name in bound and bound[name] <= width:
-                continue  # bound above at this level (a binding in a deeper block may not run)
-            if code[:match.start()].rstrip().endswith("."):
-                continue  # an attribute
-            if re.match(r"\s*=(?!=)", code[match.end():]):
-                continue  # assigned here (or a keyword argument); `+=` reads it first
-            found.append(name)
-        assigned = _ASSIGNED.match(code)
-        for name in targets | ({assigned.group(1)} if assigned else set()):
-            bound[name] = min(bound.get(name, width), width)
-    return found
 
 
 MAX_TRIMS = 24
