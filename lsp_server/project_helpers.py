@@ -20,7 +20,7 @@ from __future__ import annotations
 import builtins
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from .index import FileEntry, WorkspaceIndex
 from .syntax import Import, Parsed, Symbol
@@ -80,28 +80,32 @@ def find(text: str, offset: int, language_id: str, here: str, parsed: Parsed | N
     if index is None or parsed is None:
         return ()
     line_start = text.rfind("\n", 0, offset) + 1
-    before = text[line_start:offset]
-    if text[offset:text.find("\n", offset) if "\n" in text[offset:] else len(text)].strip():
+    line_end = text.find("\n", offset)
+    if text[offset:line_end if line_end >= 0 else len(text)].strip():
         return ()  # mid-line, with code after the cursor: not where a call is written
-    intent = _words(_intent_text(text, line_start, parsed, offset))
+    before = text[line_start:offset]
     receiver = _RECEIVER.search(before)
+    found: list[tuple[Helper, Symbol]] = []
     if receiver is not None:
-        methods = _methods_of(receiver.group(1), text, line_start, offset, language_id, here,
-                              parsed, index, outline)
         typed = receiver.group(2)
-        found = [Helper(m.name, m.name[len(typed):] + "(", source, _relevance(m, intent),
-                        m.signature, language_id == "python")
-                 for source, m in methods if m.name.startswith(typed) and m.name != typed]
+        for source, method in _methods_of(receiver.group(1), text, offset, language_id, here,
+                                          parsed, index, outline):
+            if method.name.startswith(typed) and method.name != typed:
+                found.append((Helper(method.name, method.name[len(typed):] + "(", source, 0,
+                                     method.signature, language_id == "python"), method))
     else:
-        if not _EXPRESSION_START.search(before[: len(before) - len(_partial(before))]):
+        typed = _partial(before)
+        if not _EXPRESSION_START.search(before[: len(before) - len(typed)]):
             return ()
-        found = [helper for helper in _unused_imports(text, offset, parsed, index, here,
-                                                      language_id, intent)
-                 if helper.call.startswith(_partial(before))]
-        found = [Helper(h.name, h.call[len(_partial(before)):], h.source, h.relevance,
-                        h.signature) for h in found]
-    found.sort(key=lambda h: -h.relevance)
-    return tuple(found[:MAX_HELPERS])
+        for helper, symbol in _unused_imports(text, offset, parsed, index, here, language_id):
+            if helper.call.startswith(typed):
+                found.append((replace(helper, call=helper.call[len(typed):]), symbol))
+    if not found:
+        return ()
+    intent = _words(_intent_text(text, line_start, parsed, offset))
+    ranked = sorted((replace(helper, relevance=_relevance(symbol, intent))
+                     for helper, symbol in found), key=lambda h: -h.relevance)
+    return tuple(ranked[:MAX_HELPERS])
 
 
 def _partial(before: str) -> str:
@@ -126,7 +130,7 @@ def _intent_text(text: str, line_start: int, parsed: Parsed, offset: int) -> str
 
 
 def _unused_imports(text: str, offset: int, parsed: Parsed, index: WorkspaceIndex, here: str,
-                    language_id: str, intent: set[str]) -> Iterable[Helper]:
+                    language_id: str) -> Iterable[tuple[Helper, Symbol]]:
     """Functions the file imports from the project and does not use yet; for an imported
     module, its functions (called through the module's name)."""
     line_start = text.rfind("\n", 0, offset) + 1
@@ -139,14 +143,13 @@ def _unused_imports(text: str, offset: int, parsed: Parsed, index: WorkspaceInde
                 continue
             entry, symbol = _imported(index, here, imp, real, language_id)
             if symbol is not None and entry is not None and symbol.kind == "function":
-                yield Helper(symbol.name, f"{bound}(", entry.rel, _relevance(symbol, intent),
-                             symbol.signature)
+                yield Helper(symbol.name, f"{bound}(", entry.rel, 0, symbol.signature), symbol
             elif symbol is None and entry is not None:  # a module, used through its name
                 for fn in entry.symbols:
                     if fn.kind == "function" and not fn.container \
                             and not fn.name.startswith("_"):
-                        yield Helper(fn.name, f"{bound}.{fn.name}(", entry.rel,
-                                     _relevance(fn, intent), fn.signature)
+                        yield Helper(fn.name, f"{bound}.{fn.name}(", entry.rel, 0,
+                                     fn.signature), fn
 
 
 def _used(text: str, name: str, spans: Sequence[tuple[int, int]]) -> bool:
@@ -183,8 +186,8 @@ def _imported(index: WorkspaceIndex, here: str, imp: Import, real: str, language
     return index.resolve_module(here, joined, language_id), None  # `from pkg import module`
 
 
-def _methods_of(receiver: str, text: str, line_start: int, offset: int, language_id: str,
-                here: str, parsed: Parsed, index: WorkspaceIndex,
+def _methods_of(receiver: str, text: str, offset: int, language_id: str, here: str,
+                parsed: Parsed, index: WorkspaceIndex,
                 outline: Sequence[Symbol]) -> list[tuple[str, Symbol]]:
     """Public methods of the receiver's class, with the file defining each."""
     if receiver in ("self", "this"):
