@@ -68,7 +68,7 @@ load: ## typing at 20 characters/s for 60 s against the real server: latency, ca
 memory: ## repeated cycles (500 documents, a 20 MB document, model reloads): does RSS come back?
 	$(PY) scripts/bench_memory.py
 
-eval: ## completions on HumanEval single-line infilling (200-task sample): pipeline vs naive
+eval: ## completions, hearth vs naive: HumanEval single-line and multi-line infilling (200 each), project helpers
 	$(PY) scripts/eval_completion.py $(EVAL_ARGS)
 
 eval-fix: ## quick fixes on QuixBugs (40 one-line bugs): plausible fixes and time, vs a naive prompt

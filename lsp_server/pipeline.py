@@ -1,13 +1,17 @@
 """The completion spine, free of LSP types:
 
-    request → plan (is a suggestion wanted here? one line or a block?)
+    request → plan (is a suggestion wanted here? one line, a block, or the lines a hole
+                    needs: an empty line with code after it, ``holes``)
             → context (prefix/suffix windows within the token budget, then the project:
-                       scope chain, imports, symbols from the workspace index, similar code)
+                       scope chain, imports, symbols from the workspace index, similar code,
+                       and the project's functions worth calling here, ``project_helpers``)
             → prompt (the model family's template, stable parts first)
             → generate (the warm engine, on the worker thread)
-            → postprocess (trim, balance, cut at the block's end)
-            → check (no new syntax errors, fits the layout); if it fails and the engine can
-                     branch: explore alternatives and rank them by how they lead into the suffix
+            → postprocess (trim, balance, cut at the block's end or where the hole ends)
+            → check (no new syntax errors, fits the layout, defines what a hole needs); if it
+                     fails and the engine can branch: explore alternatives (at once when a
+                     helper or a hole's missing name is worth trying) and rank them by how they
+                     lead into the suffix
             → screen (no process, deletion or network call the code around it does not make)
 
 Everything here runs on the worker thread that owns the engine.
@@ -18,9 +22,9 @@ from __future__ import annotations
 import bisect
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from . import postprocess, ranking, safety
+from . import holes, languages, postprocess, ranking, safety
 from .config import Settings
 from .context import TokenCounter, Window, cursor_line, cursor_window
 from .documents import line_of
@@ -100,6 +104,13 @@ class CompletionPipeline:
                                budget - suffix_budget - project_budget, suffix_budget)
         tree = self._syntax(request, window)
         project = self.context.build(request, tree, window, project_budget, self.counter)
+        site = ranking.Site(request.language_id, window.prefix, window.suffix, line.eol, tree,
+                            offset, project.members, helpers=project.helpers)
+        if not request.single_line:
+            hole = self._hole(site)
+            if hole is not None:
+                plan = postprocess.Plan(multiline=True, hole=hole)
+                site = replace(site, hole=hole)
         prompt = render_completion(self.template, project, window.prefix, window.suffix,
                                    request.uri, request.path, request.language_id)
         context_ms = _ms(start)
@@ -111,24 +122,38 @@ class CompletionPipeline:
             # Heal a prompt cut inside a token; one ending at a line break is not.
             heal=not self.template.fim and not window.prefix.endswith(("\n", "\r")),
         )
-        generation = self.engine.generate(prompt, params, cancel)
-        if generation.stop_reason == "cancelled":
-            return CompletionResult("", "cancelled", generation, prompt, context_ms, _ms(start))
 
-        def finish(raw: str) -> str:
+        def finish(made: Generation) -> str:
+            raw = made.text
+            if plan.hole is not None and made.stop_reason not in ("stop", "eos"):
+                raw = raw[:raw.rfind("\n") + 1]  # cut short: its last line is not whole
             return postprocess.finish(raw, plan, window.prefix, window.suffix, line.eol,
                                      request.language_id)
 
-        site = ranking.Site(request.language_id, window.prefix, window.suffix, line.eol, tree,
-                            offset, project.members)
-        best = ranking.check(finish(generation.text), site)
-        considered = ranking.Ranking(candidates=[best])
-        search, ranker = self.settings.suggestion_search, self.ranker
-        if ranker is not None and search != "off" and not cancel.should_stop() \
-                and ranker.worth_exploring(best, site, always=search == "always"):
-            raw, explore_ms = ranker.explore(prompt, params, site, cancel)
-            best, considered = ranker.rank(prompt, params, best, [finish(t) for t in raw], site,
-                                           cancel, explore_ms)
+        search = self.settings.suggestion_search
+        ranker = self.ranker if search != "off" else None
+        generation: Generation | None = None
+        firsts: list[ranking.Candidate] = []
+        # Calls to the project's helpers, or definitions of the names the code below a hole
+        # needs, are worth comparing with whatever the model writes: then exploring comes at
+        # once, the greedy suggestion being one of its branches.
+        if ranker is None or not (site.helpers or (plan.hole is not None and plan.hole.needs)):
+            generation = self.engine.generate(prompt, params, cancel)
+            if generation.stop_reason == "cancelled":
+                return CompletionResult("", "cancelled", generation, prompt, context_ms,
+                                        _ms(start))
+            firsts = ranking.fills(finish(generation), site)
+        best = ranking.choose(firsts, plan.hole is not None, request.language_id) if firsts \
+            else ranking.Candidate("")
+        considered = ranking.Ranking(candidates=firsts)
+        if ranker is not None and not cancel.should_stop() \
+                and ranker.worth_exploring(firsts, site, always=search == "always"):
+            found, explore_ms = ranker.explore(prompt, params, site, cancel)
+            generation = generation or (found[0] if found else None)
+            best, considered = ranker.rank(prompt, params, firsts, [finish(g) for g in found],
+                                           site, cancel, explore_ms)
+        if cancel.cancelled:
+            return CompletionResult("", "cancelled", generation, prompt, context_ms, _ms(start))
         suggestion = ranking.without_new_errors(best, site)
         if safety.screen_completion(window.prefix, suggestion, window.suffix,
                                     request.language_id, self.settings.risky_suggestions):
@@ -136,6 +161,16 @@ class CompletionPipeline:
                                     considered)
         return CompletionResult(suggestion, "ok" if suggestion else "empty", generation, prompt,
                                 context_ms, _ms(start), considered)
+
+    @staticmethod
+    def _hole(site: ranking.Site) -> holes.Hole | None:
+        """An empty line with code after it in the window: how much is missing there."""
+        if not site.at_line_start:
+            return None
+        needs = tuple(ranking.undefined_names(site)) if languages.is_offside(
+            site.language_id) else ()
+        hole = holes.analyse(site.prefix, site.suffix, needs)
+        return hole if hole is not None and hole.next_line is not None else None
 
     def _syntax(self, request: CompletionRequest, window: Window) -> Parsed | None:
         """The document's tree: the editor's copy when it matches the text, else parsed; for

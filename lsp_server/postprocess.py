@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from . import languages
+from . import holes, languages
 from .languages import LanguageFacts
 
 _WORD = re.compile(r"\w")
@@ -24,6 +24,9 @@ MAX_BLOCK_LINES = 16
 @dataclass(frozen=True)
 class Plan:
     multiline: bool  # a block (up to its end by indentation) rather than the rest of a line
+    # An empty line with code after it: as many lines as the hole needs (``holes``), cut
+    # where the generation leaves it.
+    hole: holes.Hole | None = None
 
 
 def plan(line_before: str, line_after: str, prev_line: str, next_line: str,
@@ -52,7 +55,10 @@ def _width(indent: str) -> int:
 
 
 def stop_condition(p: Plan, line_before: str) -> Callable[[str], bool]:
-    """Ends generation early: after the first line, or once a block is over."""
+    """Ends generation early: after the first line, once a block is over, or once the
+    generation has left a hole."""
+    if p.hole is not None:
+        return holes.stop_condition(p.hole, line_before)
     if not p.multiline:
         return lambda text: "\n" in text
 
@@ -91,7 +97,9 @@ def finish(raw: str, p: Plan, prefix: str, suffix: str, eol: str = "\n",
     line_before = prefix[max(prefix.rfind("\n"), prefix.rfind("\r")) + 1:]
     line_after = re.split(r"\r\n|\r|\n", suffix, maxsplit=1)[0]
     text = raw.replace("\r\n", "\n").replace("\r", "\n")
-    if p.multiline:
+    if p.hole is not None:
+        text = holes.within(text, p.hole, line_before)
+    elif p.multiline:
         lines = text.split("\n")[: MAX_BLOCK_LINES + 1]
         kept = lines[: _block_end(lines, line_before)]
         while len(kept) > 1 and not kept[-1].strip():

@@ -23,9 +23,10 @@ from dataclasses import dataclass
 from typing import Protocol
 from urllib.parse import unquote, urlparse
 
-from . import languages
+from . import languages, project_helpers
 from .context import TokenCounter, Window
 from .index import WorkspaceIndex, identifiers
+from .project_helpers import Helper
 from .syntax import Import, Parsed, Symbol
 from .workspace_files import is_secret
 
@@ -85,6 +86,8 @@ class ProjectContext:
     # After `module.` (a module the index knows): the names that may follow, so a suggestion
     # calling something the module does not define can be told apart.
     members: tuple[str, ...] = ()
+    # Calls to the project's functions worth trying at the cursor (ranking explores them).
+    helpers: tuple[Helper, ...] = ()
 
 
 def file_path(uri: str) -> str:
@@ -125,8 +128,11 @@ class ContextBuilder:
         self._chosen[site.uri] = [item.key for item in chosen]
         if len(self._chosen) > 64:
             self._chosen.pop(next(iter(self._chosen)))
+        here = file_path(site.uri)
+        helpers = project_helpers.find(site.text, site.offset, site.language_id, here, parsed,
+                                       self.index, self._outline(site, parsed, here))
         return ProjectContext(_layout(chosen, header, marker), used, tuple(chosen),
-                              self._members_after_dot(site, parsed, window))
+                              self._members_after_dot(site, parsed, window), helpers)
 
     def _members_after_dot(self, site: ContextRequest, parsed: Parsed | None,
                            window: Window) -> tuple[str, ...]:

@@ -17,28 +17,26 @@ import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 
-from . import languages
-from .engines.base import BranchingEngine, CancelToken, GenerationParams, Prompt
+from . import holes, languages, project_helpers
+from .engines.base import BranchingEngine, CancelToken, Generation, GenerationParams, Prompt
+from .project_helpers import Helper
 from .syntax import Parsed, error_nodes
 
 WIDTH = 4  # first tokens tried per start
+# log-probability (nats) credited to a candidate calling a helper the project offers at the
+# cursor: an imported function not used yet, a method of the object in hand. The model finds
+# a bare variable likelier than a call to a name it has seen once in the prompt.
+HELPER_PRIOR = 4.0
+HELPER_WIDTH = 2  # first tokens tried for the model's own start when helpers are explored
+HOLE_WIDTH = 2  # first tokens tried per start in a hole
+EXPLORE_HOLE_LINES = 1  # an alternative in a hole is its first line (the greedy one gives more)
 MAX_STARTS = 3
 MAX_MEMBER_STARTS = 8
 PROBE_CHARS = 16  # of the next line's text, scored after a candidate
 
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-_ASSIGNED = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?:=(?!=)|:)")
-_KEYWORDS = frozenset({
-    "False", "None", "True", "and", "as", "assert", "async", "await", "break", "class",
-    "continue", "def", "del", "elif", "else", "except", "finally", "for", "from", "global", "if",
-    "import", "in", "is", "lambda", "nonlocal", "not", "or", "pass", "raise", "return", "try",
-    "while", "with", "yield", "self", "cls", "print", "len", "range", "int", "str", "float",
-    "list", "dict", "set", "tuple", "bool", "sum", "min", "max", "abs", "sorted", "enumerate",
-    "zip", "map", "filter", "any", "all", "isinstance", "round", "ord", "chr", "reversed",
-    "super", "type", "object", "Exception", "ValueError", "TypeError", "KeyError", "open",
-    "iter", "next", "hash", "id", "input", "format", "repr", "divmod", "pow", "bin", "hex",
-})
 
 
 @dataclass(frozen=True)
@@ -52,10 +50,17 @@ class Site:
     parsed: Parsed | None = None  # the document's tree, to re-parse with a suggestion in it
     offset: int = 0  # the cursor in ``parsed.text``
     members: tuple[str, ...] = ()  # after `module.`: the names the module defines
+    hole: holes.Hole | None = None  # an empty line with code after it: how much is missing
+    helpers: tuple[Helper, ...] = ()  # the project's functions worth calling here
 
     @property
     def line_before(self) -> str:
         return self.prefix[self.prefix.rfind("\n") + 1:]
+
+    @cached_property
+    def known_names(self) -> frozenset[str]:
+        """Every identifier in the window around the cursor."""
+        return frozenset(_IDENT.findall(self.prefix)) | frozenset(_IDENT.findall(self.suffix))
 
     @property
     def line_after(self) -> str:
@@ -73,6 +78,7 @@ class Candidate:
     errors: int = 0  # syntax errors it adds to the document
     fits: bool = True  # its layout agrees with the lines around it
     score: float | None = None  # log P(candidate + probe | prompt)
+    missing: int = 0  # in a hole: names the code below needs that it leaves undefined
 
     @property
     def valid(self) -> bool:
@@ -102,7 +108,24 @@ def check(text: str, site: Site, origin: str = "greedy") -> Candidate:
         trimmed = _trimmed(text, site)
         if trimmed:
             text, errors, origin = trimmed, 0, origin + ", trimmed"
-    return Candidate(text, origin, errors, layout_fits(text, site) and names_fit(text, site))
+    missing = len(site.hole.needs) - holes.defines_needs(text, site.hole) if site.hole else 0
+    return Candidate(text, origin, errors, layout_fits(text, site) and names_fit(text, site)
+                     and helper_calls_fit(text, site), missing=missing)
+
+
+def fills(text: str, site: Site, origin: str = "greedy") -> list[Candidate]:
+    """The candidates a generation gives: itself, or in a hole each of its beginnings that
+    ends with a whole line (shortest first), checked."""
+    if site.hole is None:
+        return [check(text, site, origin)]
+    found: list[Candidate] = []
+    seen: set[str] = set()
+    for piece in holes.cuts(text) or [text]:
+        candidate = check(piece, site, origin)
+        if candidate.text not in seen:
+            seen.add(candidate.text)
+            found.append(candidate)
+    return found
 
 
 _PARTIAL = re.compile(r"\w*$")
@@ -126,22 +149,14 @@ def _added_errors(text: str, site: Site) -> int:
     return parsed.errors_after_insert(site.offset, text) - parsed.error_count
 
 
-def _indent(line: str) -> int:
-    return len(line.expandtabs(4)) - len(line.expandtabs(4).lstrip())
+_ENDS_BLOCK = re.compile(r"\s*(return|raise|break|continue)\b")
+_indent = holes.indent_width
+_code = holes.without_comment  # the line without a trailing comment
 
 
-def _code(line: str) -> str:
-    """The line without a trailing comment (a heuristic: ``#`` outside quotes)."""
-    quote = ""
-    for index, char in enumerate(line):
-        if quote:
-            if char == quote:
-                quote = ""
-        elif char in "\"'":
-            quote = char
-        elif char == "#":
-            return line[:index].rstrip()
-    return line.rstrip()
+def undefined_names(site: Site) -> list[str]:
+    """Names the code below the cursor reads that nothing above defines (``holes``)."""
+    return holes.undefined_names(site.prefix, site.suffix)
 
 
 def _opens_block(line: str) -> bool:
@@ -195,7 +210,46 @@ def probe(site: Site) -> str:
 def starts(site: Site, indent_unit: str = "    ") -> list[str]:
     """Forced beginnings worth exploring, besides the model's own ("") choice: after
     `module.`, the module's names; at the start of a line, the indentation the layout calls
-    for, and a definition of a name the code below reads but nothing above defines."""
+    for, and a definition of a name the code below reads but nothing above defines; and calls
+    to the project's helpers (``project_helpers``)."""
+    found = _layout_starts(site, indent_unit)
+    return found + [start for start in helper_starts(site) if start not in found]
+
+
+def helper_starts(site: Site) -> list[str]:
+    """The beginnings of calls to the helpers, at the indentation the layout calls for when
+    the cursor is at a line's start."""
+    if not site.at_line_start:
+        return [helper.call for helper in site.helpers]
+    have = len(site.line_before.expandtabs(4))
+    level = site.hole.level if site.hole is not None else have
+    return [" " * max(0, level - have) + helper.call for helper in site.helpers]
+
+
+def _written(text: str, site: Site) -> str:
+    """The candidate with the word typed before the cursor."""
+    partial = _PARTIAL.search(site.line_before)
+    return (partial.group() if partial else "") + text
+
+
+def uses_helper(text: str, site: Site) -> bool:
+    """Whether a candidate calls one of the helpers offered at the cursor."""
+    written = _written(text, site)
+    return any(re.search(rf"\b{re.escape(helper.name)}\s*\(", written)
+               for helper in site.helpers)
+
+
+def helper_calls_fit(text: str, site: Site) -> bool:
+    """A call to a helper passes the arguments its signature asks for, made of names the code
+    around the cursor knows (the model often invents them: ``add_vat(total, rate=rate)``)."""
+    if not site.helpers:
+        return True
+    written = _written(text, site)
+    return all(project_helpers.call_fits(helper, written, site.known_names, site.language_id)
+               for helper in site.helpers)
+
+
+def _layout_starts(site: Site, indent_unit: str) -> list[str]:
     if site.members:
         partial = _PARTIAL.search(site.line_before)
         typed = partial.group() if partial else ""
@@ -228,49 +282,6 @@ def starts(site: Site, indent_unit: str = "    ") -> list[str]:
         if level > have and " " * (level - have) not in found:
             found.append(" " * (level - have))
     return found[:MAX_STARTS] or [""]
-
-
-_TRIPLE = re.compile(r'"""[\s\S]*?"""|\'\'\'[\s\S]*?\'\'\'')
-_ENDS_BLOCK = re.compile(r"\s*(return|raise|break|continue)\b")
-_STRING = re.compile(r"\"(?:\\.|[^\"\\])*\"|'(?:\\.|[^'\\])*'")
-_FOR_TARGET = re.compile(r"\bfor\s+([A-Za-z_][\w\s,()]*?)\s+in\b")
-_AS_TARGET = re.compile(r"\bas\s+([A-Za-z_]\w*)")
-_DEF_NAME = re.compile(r"^\s*(?:def|class)\s+([A-Za-z_]\w*)")
-_LAMBDA_ARGS = re.compile(r"\blambda\s+([^:]*):")
-
-
-def undefined_names(site: Site) -> list[str]:
-    """Names the code below the cursor reads before anything binds them, which the code
-    above never mentions: the missing line probably defines them (off-side languages)."""
-    # Names in the code above (not in its strings and comments: a docstring mentioning `month`
-    # does not define it).
-    code_above = _TRIPLE.sub('""', site.prefix)
-    known = {name for line in code_above.split("\n")
-             for name in _IDENT.findall(_code(_STRING.sub('""', line)))} | _KEYWORDS
-    bound: dict[str, int] = {}  # name -> indentation of the line that binds it
-    found: list[str] = []
-    for line in site.suffix.split("\n")[1:40]:
-        code = _code(_STRING.sub('""', line))
-        width = _indent(line)
-        targets: set[str] = set()
-        for pattern in (_FOR_TARGET, _AS_TARGET, _DEF_NAME, _LAMBDA_ARGS):
-            for match in pattern.finditer(code):
-                targets.update(_IDENT.findall(match.group(1)))
-        for match in _IDENT.finditer(code):
-            name = match.group()
-            if name in known or name in found or name in targets:
-                continue
-            if name in bound and bound[name] <= width:
-                continue  # bound above at this level (a binding in a deeper block may not run)
-            if code[:match.start()].rstrip().endswith("."):
-                continue  # an attribute
-            if re.match(r"\s*=(?!=)", code[match.end():]):
-                continue  # assigned here (or a keyword argument); `+=` reads it first
-            found.append(name)
-        assigned = _ASSIGNED.match(code)
-        for name in targets | ({assigned.group(1)} if assigned else set()):
-            bound[name] = min(bound.get(name, width), width)
-    return found
 
 
 MAX_TRIMS = 24
@@ -327,17 +338,35 @@ def _between_code(site: Site) -> bool:
         and not languages.comment_line(site.language_id).match(following)
 
 
+def _with_prior(score: float | None, candidate: Candidate, site: Site) -> float | None:
+    if score is None or not site.helpers or not uses_helper(candidate.text, site):
+        return score
+    return score + HELPER_PRIOR
+
+
 def choose(candidates: Sequence[Candidate], prefer_code: bool = False,
            language_id: str = "") -> Candidate:
-    """Valid ones first, then non-empty ones (then, between lines of code, code over
-    comments); then by score when known; the earlier (greedy) one on ties."""
-    def key(item: tuple[int, Candidate]) -> tuple[bool, bool, bool, bool, float, int]:
+    """Valid ones first, then non-empty ones; in a hole, those defining what the code below
+    needs and those removing the syntax errors the hole made; (then, between lines of code,
+    code over comments); then by score when known; the earlier (greedy, shorter) one on
+    ties."""
+    def key(item: tuple[int, Candidate]) -> tuple[bool, bool, bool, int, int, bool, float, int]:
         index, c = item
-        return (c.valid, bool(c.text.strip()), c.errors <= 0,
+        return (c.valid, bool(c.text.strip()), c.errors <= 0, -c.missing, -c.errors,
                 c.is_code(language_id) or not prefer_code,
                 c.score if c.score is not None else float("-inf"), -index)
 
     return max(enumerate(candidates), key=key)[1]
+
+
+SCORE_SHARE = 0.2  # of the time left when exploring starts, kept for scoring what it finds
+
+
+def _leaving_time_to_score(cancel: CancelToken, now: float) -> CancelToken:
+    """Exploring stops in time for its candidates to be scored."""
+    if cancel.deadline is None:
+        return cancel
+    return cancel.with_deadline(now + (cancel.deadline - now) * (1 - SCORE_SHARE))
 
 
 class Ranker:
@@ -348,38 +377,61 @@ class Ranker:
     def __init__(self, engine: BranchingEngine) -> None:
         self.engine = engine
 
-    def worth_exploring(self, first: Candidate, site: Site, *, always: bool = False) -> bool:
-        """Whether ``first`` fails a check (or ``always``): a valid suggestion that is code (or
-        a comment where a comment fits) is kept, and so is no suggestion where the code at the
-        cursor is finished."""
-        if always:
+    def worth_exploring(self, firsts: Sequence[Candidate], site: Site, *,
+                        always: bool = False) -> bool:
+        """Whether the best of ``firsts`` (the greedy suggestion, or in a hole its beginnings)
+        fails a check (or ``always``, or there is none yet): a valid suggestion that is code
+        (or a comment where a comment fits), defines what a hole needs and calls a helper the
+        project offers here is kept, and so is no suggestion where the code at the cursor is
+        finished."""
+        if always or not firsts:
             return True
-        settled = first.valid and (first.is_code(site.language_id) or not _between_code(site))
+        first = choose(firsts, _between_code(site), site.language_id)
+        settled = first.valid and first.missing <= 0 and (
+            first.is_code(site.language_id) or not _between_code(site)) and (
+            not site.helpers or uses_helper(first.text, site))
         nothing_needed = not first.text.strip() and not _unfinished(site)
         return not (settled or nothing_needed)
 
     def explore(self, prompt: Prompt, params: GenerationParams, site: Site, cancel: CancelToken
-                ) -> tuple[list[str], float]:
-        """The raw texts of alternatives (other first tokens, and the starts ``starts`` forces),
-        and how long exploring took (ms)."""
+                ) -> tuple[list[Generation], float]:
+        """Alternatives (other first tokens, the starts ``starts`` forces, calls to helpers),
+        and how long exploring took (ms). In a hole they keep what they wrote when time ran
+        out (their whole lines are candidates); elsewhere only finished ones are kept. Exploring
+        stops in time for what it found to be scored."""
         forced = starts(site)
-        width = WIDTH if len(forced) < 3 else max(1, 8 // len(forced))
+        calls = set(helper_starts(site))
+        # A call to a helper is worth one branch (its arguments the model's own); the other
+        # starts share the rest.
+        others = max(1, len([s for s in forced if s not in calls]))
+        each = WIDTH if others < 3 else max(1, 8 // others)
+        if calls:
+            each = max(1, min(each, (8 - len(calls)) // others, HELPER_WIDTH))
+        if site.hole is not None:
+            each = min(each, HOLE_WIDTH)  # every branch may run for several lines
+            params = replace(params, stop_when=holes.stop_condition(
+                site.hole, site.line_before, EXPLORE_HOLE_LINES))
+        width = [1 if start in calls else each for start in forced]
         began = time.monotonic()
-        found = self.engine.explore(prompt, params, forced, width, cancel)
-        return [generation.text for generation in found], (time.monotonic() - began) * 1000
+        found = self.engine.explore(prompt, params, forced, width,
+                                    _leaving_time_to_score(cancel, began))
+        if site.hole is None:  # a line cut short is no suggestion
+            found = [g for g in found if g.stop_reason in ("eos", "stop", "length")]
+        return found, (time.monotonic() - began) * 1000
 
-    def rank(self, prompt: Prompt, params: GenerationParams, first: Candidate,
+    def rank(self, prompt: Prompt, params: GenerationParams, firsts: Sequence[Candidate],
              alternatives: Sequence[str], site: Site, cancel: CancelToken,
              explore_ms: float = 0.0) -> tuple[Candidate, Ranking]:
-        """The best of ``first`` and the (post-processed) alternatives: checked, then scored by
-        how they lead into the suffix."""
-        ranking = Ranking(explored=True, candidates=[first], explore_ms=explore_ms)
-        seen = {first.text}
+        """The best of ``firsts`` and the (post-processed) alternatives: checked (in a hole,
+        each beginning that ends a line), then scored by how they lead into the suffix, a call
+        to a helper credited ``HELPER_PRIOR``."""
+        ranking = Ranking(explored=True, candidates=list(firsts), explore_ms=explore_ms)
+        seen = {c.text for c in firsts}
         for text in alternatives:
-            if text in seen:
-                continue
-            seen.add(text)
-            ranking.candidates.append(check(text, site, origin="explored"))
+            for candidate in fills(text, site, origin="explored"):
+                if candidate.text not in seen:
+                    seen.add(candidate.text)
+                    ranking.candidates.append(candidate)
         # Only candidates that pass the checks compete on score (the others rank below them
         # anyway), unless none does.
         pool = [c for c in ranking.candidates if c.valid] or [
@@ -391,6 +443,8 @@ class Ranker:
                                           cancel)
             ranking.score_ms = (time.monotonic() - began) * 1000
             scored = {c.text: s for c, s in zip(pool, scores, strict=True)}
-            ranking.candidates = [replace(c, score=scored.get(c.text))
+            ranking.candidates = [replace(c, score=_with_prior(scored.get(c.text), c, site))
                                   for c in ranking.candidates]
+        if not ranking.candidates:
+            return Candidate(""), ranking
         return choose(ranking.candidates, _between_code(site), site.language_id), ranking

@@ -154,9 +154,10 @@ class BranchingEngine(Protocol):
     generation, unranked."""
 
     def explore(self, prompt: Prompt, params: GenerationParams, starts: Sequence[str],
-                width: int, cancel: CancelToken) -> list[Generation]:
+                width: int | Sequence[int], cancel: CancelToken) -> list[Generation]:
         """Greedy continuations of ``prompt + start`` for each start, each branching into the
-        ``width`` likeliest next tokens; texts begin with their start."""
+        ``width`` likeliest next tokens (one width, or one per start); texts begin with their
+        start."""
         ...
 
     def logprobs(self, prompt: Prompt, texts: Sequence[str], heal: bool,

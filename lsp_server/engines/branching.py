@@ -94,33 +94,37 @@ class BranchingLocalEngine(LocalEngine):
         return super().generate(prompt, params, cancel)
 
     def explore(self, prompt: Prompt, params: GenerationParams, starts: Sequence[str],
-                width: int, cancel: CancelToken) -> list[Generation]:
-        """For each forced ``start`` and each of the ``width`` likeliest tokens after it, a
-        greedy continuation (texts begin with their start). Unfinished branches (deadline,
-        cancel) are left out."""
+                width: int | Sequence[int], cancel: CancelToken) -> list[Generation]:
+        """For each forced ``start`` and each of the ``width`` likeliest tokens after it (one
+        width for all, or one per start), a greedy continuation (texts begin with their
+        start). A branch the deadline or a cancel stopped keeps what it wrote (its stop reason
+        says so); one that wrote nothing is left out."""
         began = time.monotonic()
         self._drop_branches()
         capacity = self._branch_capacity()
-        if capacity <= 0 or not starts or width <= 0:
+        widths = [width] * len(starts) if isinstance(width, int) else list(width)
+        if capacity <= 0 or not starts or max(widths, default=0) <= 0:
             return []
         base, removed = self._base(prompt, params.heal)
         if len(base) + params.max_tokens + 8 >= self.context_size:
             return []
         self._cancel = cancel
+        branches: list[_Branch] = []
         try:
             self._prefill_main(base)
             roots = self._roots(base, removed, starts, params.heal, capacity)
-            branches = self._fan_out(roots, width, capacity)
+            branches = self._fan_out(roots, widths, capacity)
             self._lockstep(branches, params, cancel)
         except Aborted:
-            return []
+            for b in branches:
+                b.reason = b.reason or cancel.reason()
         finally:
             self._cancel = None
         elapsed = (time.monotonic() - began) * 1000
         return [Generation(b.text, b.reason, prompt_tokens=len(base),  # type: ignore[arg-type]
                            generated_tokens=b.generated, total_ms=elapsed,
                            logprob=sum(lp or 0.0 for lp in b.logprobs[len(base):]))
-                for b in branches if b.reason in ("eos", "stop", "length")]
+                for b in branches if b.reason in ("eos", "stop", "length") or b.text]
 
     def logprobs(self, prompt: Prompt, texts: Sequence[str], heal: bool,
                  cancel: CancelToken) -> list[float | None]:
@@ -253,14 +257,14 @@ class BranchingLocalEngine(LocalEngine):
         self._branch_eval(rows, read)
         return roots
 
-    def _fan_out(self, roots: list[tuple[_Branch, list[int] | None]], width: int,
+    def _fan_out(self, roots: list[tuple[_Branch, list[int] | None]], widths: Sequence[int],
                  capacity: int) -> list[_Branch]:
-        """Each root branches into its ``width`` likeliest next tokens (as many as fit)."""
+        """Each root branches into its width of likeliest next tokens (as many as fit)."""
         branches: list[_Branch] = []
         free = len(roots) + 1
         for index, (root, _allowed) in enumerate(roots):
             room = capacity - len(branches) - (len(roots) - index - 1)
-            count = max(1, min(width, room))
+            count = max(1, min(widths[index], room))
             tokens, logprobs = list(root.tokens), list(root.logprobs)
             for rank, (token, logprob) in enumerate(root.next_choices[:count]):
                 if rank == 0:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from lsp_server import holes
 from lsp_server import postprocess as pp
 
 
@@ -154,3 +155,16 @@ def test_each_language_has_its_own_comments_and_strings() -> None:
     # A Rust lifetime is not a string: the parenthesis after it still closes the call.
     assert finish_in("rust", "fn f<'a>(x: &'a str", "\n", ") -> &'a str {") == \
         ") -> &'a str {"
+
+
+def test_a_hole_keeps_the_lines_up_to_where_the_generation_leaves_it() -> None:
+    prefix = "def f(xs):\n    total = 0\n"
+    suffix = "\n        total += x\n    return total\n"
+    hole = holes.analyse(prefix, suffix)
+    assert hole is not None
+    plan = pp.Plan(multiline=True, hole=hole)
+    raw = "    for x in xs:\n        total += x\n    return total\n"
+    stop = pp.stop_condition(plan, "")
+    ended = next(end for end in range(1, len(raw) + 1) if stop(raw[:end]))
+    assert raw[:ended] == "    for x in xs:\n        total += x\n"  # stopped at the repeat
+    assert pp.finish(raw[:ended], plan, prefix, suffix) == "    for x in xs:"

@@ -3,11 +3,15 @@ models in tests/engines)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+from lsp_server import holes
 from lsp_server.ranking import (
     Candidate,
     Site,
     check,
     choose,
+    fills,
     layout_fits,
     probe,
     starts,
@@ -91,3 +95,23 @@ def test_an_empty_suggestion_is_right_at_the_end_of_a_finished_line() -> None:
     assert _unfinished(site("def f(x):\n    y = call(x", "\n    return y\n"))
     assert _unfinished(site("def f(x):\n    ", "\n    return y\n"))  # a blank line
     assert _unfinished(site("x = ", "\n", language_id="plaintext"))  # no grammar: explore
+
+
+def test_in_a_hole_each_line_end_is_a_candidate_and_the_one_defining_the_needs_wins() -> None:
+    prefix = "def f(xs):\n"
+    suffix = "\n    for x in xs:\n        total += x\n    return total\n"
+    needs = tuple(undefined_names(site(prefix, suffix)))
+    assert needs == ("total",)
+    hole = holes.analyse(prefix, suffix, needs)
+    s = replace(site(prefix, suffix), hole=hole)
+    found = fills("    # start\n    total = 0\n    count = 0", s)
+    assert [c.text for c in found] == ["    # start", "    # start\n    total = 0",
+                                       "    # start\n    total = 0\n    count = 0"]
+    assert [c.missing for c in found] == [1, 0, 0]
+    assert choose(found, prefer_code=True).text == "    # start\n    total = 0"  # the shortest
+    opener = replace(site("def f(xs):\n    t = 0\n", "\n        t += x\n    return t\n"),
+                     hole=holes.analyse("def f(xs):\n    t = 0\n",
+                                        "\n        t += x\n    return t\n"))
+    cuts = fills("    print(t)\n    for x in xs:", opener)
+    assert [c.valid for c in cuts] == [False, True]  # the line after the hole is deeper
+    assert choose(cuts).text == "    print(t)\n    for x in xs:"

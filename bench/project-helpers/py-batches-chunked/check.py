@@ -1,0 +1,3 @@
+from etl.upload import SENT, upload
+upload([{}] * 250)
+assert SENT == [100, 100, 50], SENT

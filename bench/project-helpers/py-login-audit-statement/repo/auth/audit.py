@@ -1,0 +1,11 @@
+EVENTS: list[tuple[str, str]] = []
+
+
+def record_login(user: str) -> None:
+    """Append a login event for ``user`` to the audit trail."""
+    EVENTS.append(("login", user))
+
+
+def record_logout(user: str) -> None:
+    """Append a logout event for ``user`` to the audit trail."""
+    EVENTS.append(("logout", user))
