@@ -84,15 +84,26 @@ class SearchFixSession(Session):
             return fail("deadline", "the model took too long (hearth.commandTimeoutMs)")
         best = self.search.best()
         if best is None:
-            return fail("unchanged", "the model found no small change that makes this code "
-                                     "likelier")
+            return fail("unchanged", "no small change is clearly better than the code as it is "
+                                     f"({self.search.stats.candidates} tried)")
         replacement = self.search.new_region_text(best)
         edits = regions.minimal_edits(request.text, region, replacement)
         if not edits:
             return fail("unchanged", "the model found nothing to change")
         line = request.text.count("\n", 0, region.start) + best.line + 1
+        old = " ".join(self.search.region_text[best.start:best.end].split())
+        new = " ".join(best.text.split())
+        if not old and "\n" in best.text:  # a line added
+            what = f": adds `{new}`"
+        else:
+            if not old or not new:  # an insertion or a deletion in a line: show the line
+                old = self.search.lines[best.line].strip()
+                new = regions.split_lines(replacement)[best.line].strip()
+            what = f": `{old}` → `{new}`"
+        if len(what) > 80 or what.count("`") != (2 if what.startswith(": adds") else 4):
+            what = ""
         return FixResult(tuple(edits), region, "ok",
-                         f"1 change in {describe(region)} (line {line})", replacement,
+                         f"1 change in {describe(region)} (line {line}){what}", replacement,
                          None, elapsed)
 
 
