@@ -202,10 +202,10 @@ def _read_loop(reader: _Reader, node: Node, facts: CodeFacts) -> None:
                 "for_range_loop") and node.child_by_field_name("right") is not None:
         iterable = node.child_by_field_name("right")
         target = node.child_by_field_name("left")
-        facts.does.append(Fact("loops_over", (("iterable", reader.of(iterable)),
-                                              ("target", _declared(reader, target)))))
-        if iterable is not None:
-            _read_range(reader, iterable, facts)
+        backwards = iterable is not None and _read_range(reader, iterable, facts)
+        facts.does.append(Fact("loops_backwards" if backwards else "loops_over",
+                               (("iterable", reader.of(iterable)),
+                                ("target", _declared(reader, target)))))
     elif kind == "for_statement":
         header = " ".join(reader.of(c) for c in node.children
                           if c.is_named and c != node.child_by_field_name("body"))
@@ -225,14 +225,16 @@ def _declared(reader: _Reader, target: Node | None) -> str:
     return re.sub(r"^(const|let|var)\s+", "", text)
 
 
-def _read_range(reader: _Reader, iterable: Node, facts: CodeFacts) -> None:
-    """``range(n - 1, 0, -1)`` never reaches 0."""
+def _read_range(reader: _Reader, iterable: Node, facts: CodeFacts) -> bool:
+    """Whether ``range(…)`` counts down; ``range(n - 1, 0, -1)`` never reaches 0."""
     if iterable.type != "call" or reader.of(iterable.child_by_field_name("function")) != "range":
-        return
+        return False
     arguments = iterable.child_by_field_name("arguments")
     values = [reader.of(a) for a in arguments.named_children] if arguments else []
-    if len(values) == 3 and values[1] == "0" and values[2].startswith("-"):
+    backwards = len(values) == 3 and values[2].startswith("-")
+    if backwards and values[1] == "0":
         facts.wrong.append(Fact("stops_before_zero", (("range", reader.of(iterable)),)))
+    return backwards
 
 
 def _read_loop_body(reader: _Reader, body: Node, facts: CodeFacts) -> None:

@@ -51,7 +51,7 @@ class ExplainSession(Session):
             "language": language, "fence": fence_name(language), "path": request.path or "code",
             "code": code, "subject": subject, "answer_language": self.locale["answer_language"],
             "heading": self.locale["heading"], "lead": self.lead,
-            "facts": self._facts_markdown(),
+            "facts": f"{facts}\n\n" if (facts := self._facts_markdown()) else "",
         }
         rendered = self.assistant.explain_prompt.render(self.engine.info, fields)
         room = self._room(rendered.prompt, settings.explain_max_tokens)
@@ -69,6 +69,9 @@ class ExplainSession(Session):
         elapsed = (time.monotonic() - state.started) * 1000
         answer_start = self.rendered.answer_start if self.rendered is not None else ""
         body = _tidy(answer_start + state.text)
+        if self.facts and self.rendered is not None and self.rendered.style == "completion":
+            # A base model's first paragraph says what it has to say; the facts follow it.
+            body = body.split("\n\n")[0]
         reason = state.stop_reason if state.stop_reason in ("cancelled", "deadline",
                                                             "context") else "ok"
         if reason == "ok" and len(body.strip()) <= len(answer_start.strip()):

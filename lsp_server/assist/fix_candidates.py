@@ -20,6 +20,9 @@ from ..engines.base import TokenChoice
 REMOVED_PRICE = 3.0
 ADDED_PRICE = 1.0
 STRUCTURAL_PRICE = 0.5
+# The model's own edits are unconstrained: a line it finds likelier is as often a shortcut (a
+# shorter, more common line) as a repair. They pay this on top of their size.
+MODEL_PRICE = 3.0
 # Where the problem points (a traceback's line, a diagnostic's range), edits are likelier fixes.
 PROBLEM_BONUS = 1.0
 UNLISTED = 1.0  # a first token not among the read alternatives: this far below the last listed
@@ -85,21 +88,31 @@ def best_candidate(candidates: Sequence[EditCandidate], errors_before: int, marg
 def first_token_gain(choices: Sequence[TokenChoice], read_text: str, start: int, end: int,
                      new: str) -> float:
     """An estimate of what replacing ``read_text[start:end]`` with ``new`` gains, from the
-    reading alone: at the first token the change touches, the log-probability of the
-    alternative the changed text begins with, less the written token's (far below when the
-    model did not list it)."""
-    index = next((i for i, c in enumerate(choices)
-                  if c.start <= start < c.start + max(1, len(c.text))), None)
-    if index is None:
-        return -2 * UNLISTED
-    token = choices[index]
-    changed = read_text[token.start:start] + new + read_text[end:end + 32]
-    listed = [lp for alternative, lp in token.alternatives
-              if alternative != token.text and changed.startswith(alternative)]
-    if listed:
-        return max(listed) - token.logprob
-    floor = min((lp for _, lp in token.alternatives), default=token.logprob - 8.0)
-    return min(floor, token.logprob) - UNLISTED - token.logprob
+    reading alone: at the token where the change starts (or else where the changed text first
+    differs from the read one), the log-probability of the alternative the changed text goes
+    on with there, less the written token's; far below when the model listed none."""
+    old = read_text[start:end]
+    same = 0
+    while same < min(len(old), len(new)) and old[same] == new[same]:
+        same += 1
+    if same == len(old) == len(new):
+        return 0.0
+    changed = read_text[:start] + new + read_text[end:]
+    estimate: float | None = None
+    for offset in (start, start + same):
+        token = next((c for c in choices if c.start <= offset < c.start + max(1, len(c.text))),
+                     None)
+        if token is None:
+            continue
+        following = changed[token.start:token.start + 64]
+        listed = [lp for alternative, lp in token.alternatives
+                  if alternative != token.text and following.startswith(alternative)]
+        if listed:
+            return max(listed) - token.logprob
+        if estimate is None:
+            floor = min((lp for _, lp in token.alternatives), default=token.logprob - 8.0)
+            estimate = min(floor, token.logprob) - UNLISTED - token.logprob
+    return estimate if estimate is not None else -2 * UNLISTED
 
 
 def keeps_names(lines: Sequence[str], line: int, old: str, new: str,

@@ -34,8 +34,10 @@ and runs again later.
 
 from __future__ import annotations
 
+import time
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from functools import partial
 from typing import Protocol, TypeGuard
@@ -45,12 +47,14 @@ from ..engines.base import (
     BranchingEngine,
     CancelToken,
     Engine,
+    Generation,
     GenerationParams,
     Prompt,
     TokenChoice,
     TokenScoringEngine,
 )
 from ..regions import Region
+from . import dataflow
 from . import fix_candidates as fc
 from .fix_candidates import EditCandidate
 from .mutations import mutations
@@ -85,6 +89,10 @@ class SearchStats:
     candidates: int = 0
     scored: int = 0
     tokens_scored: int = 0
+    # Where the time went (ms): reading the code, exploring the model's edits, scoring.
+    read_ms: float = 0.0
+    explore_ms: float = 0.0
+    score_ms: float = 0.0
 
 
 class EditSearch:
@@ -205,6 +213,10 @@ class EditSearch:
 
     # -- reading ------------------------------------------------------------------------------
     def _read(self, cancel: CancelToken, begin: int, end: int) -> bool:
+        with _timer(self.stats, "read_ms"):
+            return self._read_chunk(cancel, begin, end)
+
+    def _read_chunk(self, cancel: CancelToken, begin: int, end: int) -> bool:
         choices = self.engine.token_choices(self._prompt_at(begin), self.read_text[begin:end],
                                             READ_ALTERNATIVES, cancel)
         if choices is None:
@@ -243,7 +255,7 @@ class EditSearch:
                 continue
             seen.add(changed)
             errors = syntax.count_errors(changed, self.language_id)
-            if errors is not None and errors > self.errors_before:
+            if (errors is not None and errors > self.errors_before) or self._adds_flaws(changed):
                 continue
             line = self._region_line(start)
             if self._region_line(max(start, end - 1)) not in self.candidate_lines:
@@ -279,32 +291,45 @@ class EditSearch:
             by_index.setdefault(index, []).append(alternative)
         self.stats.places = len(by_index)
         for index in sorted(by_index):
-            self._steps.append(partial(self._try, index=index,
-                                       alternatives=tuple(by_index[index])))
+            alternatives = tuple(by_index[index])
+            if self.errors_before:  # a syntax error: the model may finish the line its way
+                self._steps.append(partial(self._try, index=index, alternatives=alternatives))
+            else:
+                self._add_model_candidates(index, alternatives, [])
 
     def _try(self, cancel: CancelToken, index: int, alternatives: tuple[str, ...]) -> bool:
         """The model's candidates at one place: each alternative as a substitution and as a
         rewrite of the rest of the line."""
         choice = self.choices[index]
+        with _timer(self.stats, "explore_ms"):
+            rewrites = self.engine.explore(
+                self._prompt_at(choice.start),
+                GenerationParams(max_tokens=REWRITE_TOKENS, stop=("\n",)), alternatives, 1,
+                cancel)
+        if cancel.should_stop():
+            return False
+        self._add_model_candidates(index, alternatives, rewrites)
+        return True
+
+    def _add_model_candidates(self, index: int, alternatives: tuple[str, ...],
+                              rewrites: Sequence[Generation]) -> None:
+        """Each alternative swapped in for the token (inserted, at a line's end), and each
+        rewrite of the rest of the line, as candidates."""
+        choice = self.choices[index]
         line = self._line_at(choice.start)
         old = self.lines[line]
         column = choice.start - self.line_starts[line - self.first_line]
         at_end = choice.text.startswith("\n")
-        rewrites = self.engine.explore(
-            self._prompt_at(choice.start),
-            GenerationParams(max_tokens=REWRITE_TOKENS, stop=("\n",)), alternatives, 1, cancel)
-        if cancel.should_stop():
-            return False
         # The original's own log-probability from here to the end of its line.
         line_end = self.line_starts[line - self.first_line] + len(old)
         own = sum(c.logprob for c in self.choices[index:] if c.start <= line_end)
         found: list[tuple[str, str, float]] = []
         for alternative in alternatives:
-            if not at_end:
-                gap = next(lp for a, lp in choice.alternatives if a == alternative) \
-                    - choice.logprob
-                text = old[:column] + alternative + old[column + len(choice.text):]
-                found.append((text, "substitution", gap))
+            gap = next(lp for a, lp in choice.alternatives if a == alternative) \
+                - choice.logprob
+            text = old + alternative if at_end else \
+                old[:column] + alternative + old[column + len(choice.text):]
+            found.append((text, "substitution", gap))
         for generation in rewrites:
             if generation.stop_reason != "stop" or generation.logprob is None:
                 continue  # no line end within REWRITE_TOKENS: not a small edit
@@ -314,7 +339,8 @@ class EditSearch:
         for text, kind, gain in found:
             text = text.rstrip()
             candidate = EditCandidate(start, start + len(old), text, kind, line, 0,
-                                      fc.edit_price(old, text), gain, bonus=self._bonus(line))
+                                      fc.MODEL_PRICE + fc.edit_price(old, text), gain,
+                                      bonus=self._bonus(line))
             changed = self.new_region_text(candidate)
             if not text.strip() or fc.respaced_only(old, text) or changed in seen:
                 continue  # empty, only spaced differently, or already proposed
@@ -325,11 +351,16 @@ class EditSearch:
                 continue
             seen.add(changed)
             errors = syntax.count_errors(changed, self.language_id)
-            if errors is not None and errors > self.errors_before:
+            if (errors is not None and errors > self.errors_before) or self._adds_flaws(changed):
                 continue
             self.candidates.append(replace(candidate, errors=errors or 0))
         self.stats.candidates = len(self.candidates)
-        return True
+
+    def _adds_flaws(self, changed: str) -> bool:
+        """An unbound or unused variable, a loop variable reassigned, a value compared with
+        itself (dataflow.py): never the repair."""
+        indent = len(self.region_text) - len(self.region_text.lstrip())
+        return dataflow.adds_flaws(self.region_text, changed, self.language_id, indent)
 
     def _keeps_names(self, line: int, old: str, new: str) -> bool:
         return fc.keeps_names(self.lines, line, old, new, self.known_names)
@@ -392,11 +423,21 @@ class EditSearch:
         return True
 
     def _logprob(self, prompt: Prompt, text: str, cancel: CancelToken) -> float | None:
-        scored = self.engine.token_choices(prompt, text, 0, cancel)
+        with _timer(self.stats, "score_ms"):
+            scored = self.engine.token_choices(prompt, text, 0, cancel)
         if scored is None:
             return None
         self.stats.tokens_scored += len(scored)
         return sum(c.logprob for c in scored)
+
+
+@contextmanager
+def _timer(stats: SearchStats, name: str) -> Iterator[None]:
+    began = time.monotonic()
+    try:
+        yield
+    finally:
+        setattr(stats, name, getattr(stats, name) + (time.monotonic() - began) * 1000)
 
 
 def _tail_lines(text: str, budget: int, count: Callable[[str], int]) -> str:

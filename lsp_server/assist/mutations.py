@@ -19,7 +19,7 @@ from __future__ import annotations
 import builtins
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 from tree_sitter import Node
@@ -92,6 +92,17 @@ class Mutation:
         return text[:self.start] + self.text + text[self.end:]
 
 
+@dataclass
+class _Names:
+    """What the scope binds and uses."""
+
+    variables: dict[str, Node | None]  # bound names, each with its comprehension (or None)
+    attributes: dict[bool, set[str]]  # attribute names of the file, by whether called
+    uses: Counter[str]  # occurrences of each name in the scope
+    bindings: Counter[str]  # of which bind it (parameters, assignments, loops)
+    undefined: set[str] = field(default_factory=set)  # used once in the file, bound nowhere
+
+
 class _Source:
     """The parsed text and str offsets of its nodes."""
 
@@ -125,11 +136,16 @@ def mutations(text: str, language_id: str, start: int, end: int,
     scope = _scope_node(tree.root_node, b_start, b_end)
     python = language_id == "python"
     variables = _variables(source, scope)
-    attributes = _attributes(source, tree.root_node)
+    names = _Names(variables, _attributes(source, tree.root_node), Counter(), Counter())
     # Names used once in the whole file and bound nowhere: undefined, most likely a typo.
     uses = Counter(source.of(n) for n in _walk(tree.root_node) if n.type in _IDENTIFIERS)
-    undefined = {name for name, count in uses.items() if count == 1 and name not in variables
-                 and not (python and name in _PYTHON_BUILTINS)}
+    names.undefined = {name for name, count in uses.items() if count == 1
+                       and name not in variables and not (python and name in _PYTHON_BUILTINS)}
+    for node in _walk(scope):
+        if node.type in _IDENTIFIERS and not _is_attribute(node):
+            name = source.of(node)
+            names.uses[name] += 1
+            names.bindings[name] += _binder(node) is not None or _parameter_name_of(node, scope)
     found: dict[tuple[int, int, str], Mutation] = {}
 
     def wanted(node: Node) -> bool:
@@ -139,8 +155,7 @@ def mutations(text: str, language_id: str, start: int, end: int,
     for node in _walk(scope):
         if not wanted(node):
             continue
-        for mutation in _node_mutations(source, node, python, variables, attributes,
-                                        undefined):
+        for mutation in _node_mutations(source, node, python, names):
             if source.text[mutation.start:mutation.end] != mutation.text:
                 found.setdefault((mutation.start, mutation.end, mutation.text), mutation)
     if python and syntax.is_function(scope):
@@ -170,9 +185,8 @@ def _scope_node(root: Node, b_start: int, b_end: int) -> Node:
     return node
 
 
-def _node_mutations(source: _Source, node: Node, python: bool,
-                    variables: dict[str, Node | None], attributes: dict[bool, set[str]],
-                    undefined: set[str]) -> Iterator[Mutation]:
+def _node_mutations(source: _Source, node: Node, python: bool, names: _Names
+                    ) -> Iterator[Mutation]:
     kind = node.type
     start, end = source.span(node)
     if not node.is_named:
@@ -185,7 +199,7 @@ def _node_mutations(source: _Source, node: Node, python: bool,
         return
     text = source.of(node)
     if kind in _IDENTIFIERS or kind in _ATTRIBUTES:
-        yield from _name_mutations(source, node, text, variables, attributes, undefined)
+        yield from _name_mutations(source, node, text, names)
     elif kind in ("true", "false"):
         for other in _PARTNERS.get(text, ()):
             yield Mutation(start, end, other, "partner")
@@ -216,8 +230,7 @@ def _node_mutations(source: _Source, node: Node, python: bool,
             yield from _negated(source, condition, python)
 
 
-def _name_mutations(source: _Source, node: Node, text: str, variables: dict[str, Node | None],
-                    attributes: dict[bool, set[str]], undefined: set[str]
+def _name_mutations(source: _Source, node: Node, text: str, names: _Names
                     ) -> Iterator[Mutation]:
     start, end = source.span(node)
     parent = node.parent
@@ -225,16 +238,23 @@ def _name_mutations(source: _Source, node: Node, text: str, variables: dict[str,
         return
     if _is_attribute(node):
         called = _is_callee(parent)
-        for other in sorted(attributes[called] - {text}):
+        for other in sorted(names.attributes[called] - {text}):
             yield Mutation(start, end, other, "name")
         return
     if text in _PARTNERS and _is_callee(node):
         for other in _PARTNERS[text]:
             yield Mutation(start, end, other, "partner")
-    if (text not in variables and text not in undefined) or _is_declaration(node):
+    if (text not in names.variables and text not in names.undefined) \
+            or _is_declaration(node):
         return
-    for other, limit in variables.items():
-        if other == text or not other.isidentifier():
+    if _binder(node) is not None and names.bindings[text] == 1 \
+            and names.uses[text] > 1:
+        return  # the only binding of a name the code reads: renaming it unbinds that name
+    # The other side of a comparison or an operation: ``x < x`` is never a fix.
+    siblings = {source.of(c) for c in parent.named_children if c != node} \
+        if parent.type in _BINARY | {"comparison_operator", "boolean_operator"} else set()
+    for other, limit in names.variables.items():
+        if other == text or not other.isidentifier() or other in siblings:
             continue
         if limit is not None and not (limit.start_byte <= node.start_byte < limit.end_byte):
             continue  # bound in a comprehension this name is not in
@@ -391,13 +411,24 @@ def _variables(source: _Source, scope: Node) -> dict[str, Node | None]:
     return names
 
 
+def _parameter_name_of(node: Node, scope: Node) -> bool:
+    parameters = scope.child_by_field_name("parameters")
+    return parameters is not None and parameters.start_byte <= node.start_byte \
+        < parameters.end_byte and _parameter_name(node)
+
+
 def _parameter_name(node: Node) -> bool:
-    parent = node.parent
-    if parent is None:
-        return False
-    field = next((parent.field_name_for_child(i) for i in range(parent.child_count)
-                  if parent.child(i) == node), None)
-    return field not in ("type", "value", "default")
+    """Whether an identifier inside a parameter list names a parameter (not its type or its
+    default value)."""
+    child, parent = node, node.parent
+    while parent is not None and parent.type not in ("parameters", "formal_parameters",
+                                                     "parameter_list", "lambda_parameters"):
+        index = next((i for i in range(parent.child_count) if parent.child(i) == child), -1)
+        if parent.field_name_for_child(index) in ("type", "value", "default") \
+                or child.type in ("type", "generic_type", "type_annotation"):
+            return False
+        child, parent = parent, parent.parent
+    return True
 
 
 def _binder(node: Node) -> Node | None:
@@ -407,8 +438,8 @@ def _binder(node: Node) -> Node | None:
         child, parent = parent, parent.parent
     if parent is None or parent.type not in _BINDERS:
         return None
-    for field in ("left", "name", "alias", "pattern"):
-        if parent.child_by_field_name(field) == child:
+    for name in ("left", "name", "alias", "pattern"):
+        if parent.child_by_field_name(name) == child:
             return parent
     return None
 

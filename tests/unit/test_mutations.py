@@ -50,10 +50,21 @@ def test_a_variable_becomes_another_one_in_scope_never_an_unknown_name() -> None
 
 
 def test_comprehension_variables_stay_inside_their_comprehension() -> None:
-    text = "def f(xs, y):\n    z = [x for x in xs if x > y]\n    return z\n"
+    text = "def f(xs, y):\n    z = [g(y) for x in xs]\n    return z\n"
     found = changes(text, kinds=("name",))
     assert ("name", "z", "x") not in found
     assert ("name", "y", "x") in found
+
+
+def test_no_name_is_unbound_and_no_value_compared_with_itself() -> None:
+    text = ("def kth(arr, k):\n    less = len(arr) - 1\n    more = len(arr) + 1\n"
+            "    if k < less:\n        return more\n    return less\n")
+    found = changes(text, kinds=("name",))
+    # ``less = …`` is the only binding of a name read below: renaming it would unbind it.
+    assert not any(m.start == text.index("less") for m in mutations(text, "python", 0, 99)
+                   if m.kind == "name")
+    assert ("name", "less", "more") in found  # a use of it may change
+    assert ("name", "k", "less") not in found  # ``less < less``
 
 
 def test_an_undefined_name_becomes_a_variable() -> None:
