@@ -44,14 +44,21 @@ class EditCandidate:
     line: int  # the region line where the change starts
     errors: int  # syntax errors in the region with the change
     price: float
-    first_gain: float  # an estimate before the following code is scored
-    gain: float | None = None  # log P(changed code) - log P(code), over the scored window
+    first_gain: float  # an estimate from the reading alone
+    short_gain: float | None = None  # measured from the change to the end of its line
+    gain: float | None = None  # measured from its line to the end of the line after it
     bonus: float = 0.0  # what the request knows favours it (the problem's line)
 
     @property
+    def measured(self) -> float:
+        """The best measure of how much likelier the model finds the code with the change."""
+        if self.gain is not None:
+            return self.gain
+        return self.short_gain if self.short_gain is not None else self.first_gain
+
+    @property
     def score(self) -> float:
-        return (self.gain if self.gain is not None else self.first_gain) - self.price \
-            + self.bonus
+        return self.measured - self.price + self.bonus
 
     def apply(self, region_text: str) -> str:
         return region_text[:self.start] + self.text + region_text[self.end:]
@@ -75,8 +82,9 @@ def best_candidate(candidates: Sequence[EditCandidate], errors_before: int, marg
     None unless it parses better than the original or its score beats ``margin`` (the code as
     it is scores 0). Candidates whose effect on the following code was measured compete among
     themselves."""
-    scored = [c for c in candidates if c.gain is not None]
-    pool = scored or list(candidates)  # unscored ones lost to them on their first gain
+    # The candidates measured furthest compete among themselves (the others lost to them).
+    pool = [c for c in candidates if c.gain is not None] \
+        or [c for c in candidates if c.short_gain is not None] or list(candidates)
     if not pool:
         return None
     best = min(pool, key=lambda c: (c.errors, -c.score))

@@ -63,9 +63,11 @@ ALTERNATIVES = 2  # the model's likeliest other tokens tried at each place
 READ_ALTERNATIVES = 8  # listed per token when reading (first estimates of structural edits)
 MAX_PLACES = 8  # places where the model's own edits are explored (each costs an exploration)
 PROBLEM_PLACES = 3  # of which on the problem's line, when a diagnostic points at one
-SCORED_STRUCTURAL = 16  # structural candidates whose gain is measured
+SCORED_STRUCTURAL = 40  # structural candidates measured to the end of their line
 SCORED_MODEL = 4  # and the model's own
-WINDOW_LINES = 1  # lines after the changed one that a candidate is scored on
+SCORED_LONG = 8  # the best of which are measured again, to the end of the next line
+BATCH = 8  # texts measured at once (the engine's parallel sequences)
+WINDOW_LINES = 1  # lines after the changed one that the second measure covers
 REWRITE_TOKENS = 32  # a rewritten line longer than this is not a small edit
 READ_TOKENS = 320  # at most this much of the region is read (the lines around the problem)
 READ_CHUNK = 64  # tokens read per step
@@ -87,7 +89,8 @@ class SearchStats:
     places: int = 0
     structural: int = 0  # structural candidates that passed the checks
     candidates: int = 0
-    scored: int = 0
+    measured: int = 0  # to the end of their line
+    scored: int = 0  # and to the end of the next one
     tokens_scored: int = 0
     # Where the time went (ms): reading the code, exploring the model's edits, scoring.
     read_ms: float = 0.0
@@ -377,7 +380,8 @@ class EditSearch:
 
     # -- scoring ------------------------------------------------------------------------------
     def _choose_scored(self, _cancel: CancelToken) -> bool:
-        """The most promising candidates of each kind have their gain measured."""
+        """The most promising candidates of each kind are measured to the end of their line,
+        then the best of those to the end of the next line."""
         self.stats.candidates = len(self.candidates)
 
         def rank(pool: list[EditCandidate], count: int) -> list[EditCandidate]:
@@ -385,50 +389,103 @@ class EditSearch:
 
         model = [c for c in self.candidates if c.kind in ("substitution", "rewrite")]
         structural = [c for c in self.candidates if c.kind not in ("substitution", "rewrite")]
-        chosen = rank(structural, SCORED_STRUCTURAL) + rank(model, SCORED_MODEL)
-        for candidate in sorted(chosen, key=lambda c: (c.start, c.end, c.text)):
-            self._steps.append(partial(self._score, candidate=candidate))
+        groups: dict[tuple[int, int], list[tuple[EditCandidate, str]]] = {}
+        for candidate in rank(structural, SCORED_STRUCTURAL) + rank(model, SCORED_MODEL):
+            window = self._short_window(candidate)
+            if window is not None:
+                anchor, end, changed = window
+                groups.setdefault((anchor, end), []).append((candidate, changed))
+        for (anchor, end), members in sorted(groups.items()):
+            for begin in range(0, len(members), BATCH):
+                self._steps.append(partial(self._score_group, anchor=anchor, end=end,
+                                           members=members[begin:begin + BATCH], long=False))
+        self._steps.append(self._choose_long)
         return True
 
-    def _window(self, candidate: EditCandidate) -> tuple[int, int, int]:
-        """Where a candidate's gain is measured, in read offsets of the original: from the
-        start of its line to the end of the line after the change (``WINDOW_LINES``), and how
-        much longer the changed text is there."""
+    def _choose_long(self, _cancel: CancelToken) -> bool:
+        measured = [c for c in self.candidates if c.short_gain is not None]
+        groups: dict[tuple[int, int], list[tuple[EditCandidate, str]]] = {}
+        for candidate in sorted(measured, key=lambda c: (c.errors, -c.score))[:SCORED_LONG]:
+            anchor, end, changed = self._long_window(candidate)
+            groups.setdefault((anchor, end), []).append((candidate, changed))
+        for (anchor, end), members in sorted(groups.items()):
+            for begin in range(0, len(members), BATCH - 1):  # with the original
+                self._steps.append(partial(self._score_group, anchor=anchor, end=end,
+                                           members=members[begin:begin + BATCH - 1], long=True))
+        return True
+
+    def _short_window(self, candidate: EditCandidate) -> tuple[int, int, str] | None:
+        """From the token where the change starts to the end of its line, in read offsets of
+        the original, and the changed text there."""
+        start, stop = candidate.start - self.read_base, candidate.end - self.read_base
+        token = next((c for c in self.choices if c.start <= start < c.start + max(1, len(c.text))),
+                     None)
+        if token is None:
+            return None
+        row = self._region_line(max(candidate.start, candidate.end - 1)) + 1 - self.first_line
+        wanted = self.line_starts[row] if row < len(self.line_starts) else len(self.read_text)
+        end = next((c.start for c in self.choices if c.start >= wanted), len(self.read_text))
+        changed = self.read_text[token.start:start] + candidate.text + self.read_text[stop:end]
+        return token.start, end, changed
+
+    def _long_window(self, candidate: EditCandidate) -> tuple[int, int, str]:
+        """From the start of the candidate's line to the end of the line after the change
+        (``WINDOW_LINES``), and the changed text there."""
         anchor = self.line_starts[candidate.line - self.first_line]
         last = self._region_line(max(candidate.start, candidate.end - 1))
         row = min(last + WINDOW_LINES + 1 - self.first_line, len(self.line_starts))
         end = self.line_starts[row] if row < len(self.line_starts) else len(self.read_text)
-        return anchor, end, len(candidate.text) - (candidate.end - candidate.start)
-
-    def _score(self, cancel: CancelToken, candidate: EditCandidate) -> bool:
-        """gain = log P(the changed text | before) - log P(the original text | before), over
-        the candidate's window, both read with the same prompt."""
-        anchor, end, shift = self._window(candidate)
-        prompt = self._prompt_at(anchor)
-        if (anchor, end) not in self._originals:
-            original = self._logprob(prompt, self.read_text[anchor:end], cancel)
-            if original is None:
-                return not cancel.should_stop()
-            self._originals[anchor, end] = original
         start, stop = candidate.start - self.read_base, candidate.end - self.read_base
-        changed = self.read_text[anchor:start] + candidate.text + self.read_text[stop:end]
-        assert len(changed) == end - anchor + shift
-        logprob = self._logprob(prompt, changed, cancel)
-        if logprob is None:  # stopped (runs again), or cannot be measured (keeps its estimate)
-            return not cancel.should_stop()
-        gain = logprob - self._originals[anchor, end]
-        self.candidates = [replace(c, gain=gain) if c == candidate else c
-                           for c in self.candidates]
-        self.stats.scored += 1
+        return anchor, end, self.read_text[anchor:start] + candidate.text + self.read_text[stop:end]
+
+    def _score_group(self, cancel: CancelToken, anchor: int, end: int,
+                     members: list[tuple[EditCandidate, str]], long: bool) -> bool:
+        """gain = log P(changed | before) - log P(original | before) over one window, for
+        candidates sharing it: at once, in parallel sequences. The original's share comes from
+        the reading for the short window, and is measured alongside for the long one."""
+        original = self.read_text[anchor:end]
+        known = self._originals.get((anchor, end)) if long else \
+            sum(c.logprob for c in self.choices if anchor <= c.start < end)
+        texts = [changed for _, changed in members] + ([original] if known is None else [])
+        logprobs = self._logprobs(self._prompt_at(anchor), texts, cancel)
+        if logprobs is None:
+            return not cancel.should_stop()  # stopped: runs again
+        if known is None:
+            known = logprobs[-1]
+            if known is None:
+                return True  # cannot be measured: the candidates keep their estimates
+            self._originals[anchor, end] = known
+        for (candidate, _), logprob in zip(members, logprobs, strict=False):
+            if logprob is None:
+                continue
+            if long:
+                self._update(candidate, gain=logprob - known)
+                self.stats.scored += 1
+            else:
+                self._update(candidate, short_gain=logprob - known)
+                self.stats.measured += 1
         return True
 
-    def _logprob(self, prompt: Prompt, text: str, cancel: CancelToken) -> float | None:
+    def _update(self, candidate: EditCandidate, **changes: float) -> None:
+        self.candidates = [replace(c, **changes) if c == candidate else c  # type: ignore[arg-type]
+                           for c in self.candidates]
+
+    def _logprobs(self, prompt: Prompt, texts: list[str], cancel: CancelToken
+                  ) -> list[float | None] | None:
+        """log P(text | prompt) for each text, in one batch of parallel sequences (one text
+        at a time where the engine has no room for them); None when stopped."""
         with _timer(self.stats, "score_ms"):
-            scored = self.engine.token_choices(prompt, text, 0, cancel)
-        if scored is None:
-            return None
-        self.stats.tokens_scored += len(scored)
-        return sum(c.logprob for c in scored)
+            results = self.engine.logprobs(prompt, texts, False, cancel)
+            if cancel.should_stop():
+                return None
+            for index, text in enumerate(texts):
+                if results[index] is None:
+                    scored = self.engine.token_choices(prompt, text, 0, cancel)
+                    if scored is None and cancel.should_stop():
+                        return None
+                    results[index] = sum(c.logprob for c in scored) if scored else None
+        self.stats.tokens_scored += sum(self.engine.count_tokens(t) for t in texts)
+        return results
 
 
 @contextmanager
