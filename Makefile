@@ -8,7 +8,7 @@ GET_NVIM012 := ../shared/tools/get-nvim-0.12.sh
 LLAMA_CPP_VERSION := 0.3.36
 
 .DEFAULT_GOAL := help
-.PHONY: help install test lint unit e2e editors vsix bench load memory eval eval-fix doctor clean workbench bench-editors
+.PHONY: help install test lint unit e2e editors vsix bench load memory eval eval-fix eval-explain doctor clean workbench bench-editors
 .PHONY: llama-server bench-team team-server
 
 help: ## list the targets
@@ -72,7 +72,10 @@ eval: ## completions, hearth vs naive: HumanEval single-line and multi-line infi
 	$(PY) scripts/eval_completion.py $(EVAL_ARGS)
 
 eval-fix: ## quick fixes on QuixBugs (40 one-line bugs): plausible fixes and time, vs a naive prompt
-	$(PY) scripts/eval_fix.py
+	$(PY) scripts/eval_fix.py $(EVAL_ARGS)
+
+eval-explain: ## explanations of 19 small functions (9 with a planted bug): facts stated, vs a naive prompt
+	$(PY) scripts/eval_explain.py $(EVAL_ARGS)
 
 doctor: ## what this machine can serve: hardware, model, measured speed, advice
 	$(VENV)/bin/hearth-lsp doctor

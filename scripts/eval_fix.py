@@ -38,6 +38,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from lsp_server import regions  # noqa: E402
+from scripts import fix_synthetic  # noqa: E402
+from scripts.fix_synthetic import SyntheticTask  # noqa: E402
 from lsp_server.assist import Assistant, FixRequest, FixResult, Problem  # noqa: E402
 from lsp_server.config import FIX_METHODS, Settings  # noqa: E402
 from lsp_server.engines.base import (  # noqa: E402
@@ -90,8 +92,16 @@ def _limits() -> None:
     resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30))
 
 
-def run_tests(task: Task, program: str, all_cases: bool = False) -> dict[str, Any]:
+def run_tests(task: Task | SyntheticTask, program: str, all_cases: bool = False
+              ) -> dict[str, Any]:
     """The runner's verdict for ``program`` (a crash or hang of the child is a failure)."""
+    if isinstance(task, SyntheticTask):
+        verdict = fix_synthetic.run(program, task.test, task.entry)
+        message = {"wrong": "returns wrong results (an assertion of its tests fails)",
+                   "timeout": "does not finish"}.get(str(verdict.get("kind")),
+                                                     str(verdict.get("message", "")))
+        return {"passed": bool(verdict.get("passed")),
+                "failure": {"message": message, "line": verdict.get("line")}}
     cases = len(task.cases) if task.cases is not None else 8
     try:
         done = subprocess.run(
@@ -116,9 +126,9 @@ def load_tasks(bench: Path) -> list[Task]:
     return tasks
 
 
-def calibrate(task: Task) -> int:
+def calibrate(task: Task | SyntheticTask) -> int:
     """Drop the JSON cases the reference program fails (too slow); return how many."""
-    if task.cases is None:
+    if isinstance(task, SyntheticTask) or task.cases is None:
         return 0
     verdict = run_tests(task, task.reference, all_cases=True)
     failed = set(verdict.get("failed", []))
@@ -126,17 +136,18 @@ def calibrate(task: Task) -> int:
     return len(failed)
 
 
-def function_span(task: Task) -> tuple[int, int, regions.Region]:
+def function_span(task: Task | SyntheticTask) -> tuple[int, int, regions.Region]:
     """The function's name (start, end) and its region in the buggy program."""
-    match = re.search(rf"^\s*def ({re.escape(task.name)})\(", task.program, re.M)
+    name = task.entry if isinstance(task, SyntheticTask) else task.name
+    match = re.search(rf"^\s*def ({re.escape(name)})\(", task.program, re.M)
     if match is None:
-        raise ValueError(f"{task.name}: no def")
+        raise ValueError(f"{name}: no def")
     region = regions.function_region(task.program, "python", match.start(1))
     assert region is not None
     return match.start(1), match.end(1), region
 
 
-def hint_for(task: Task) -> Problem:
+def hint_for(task: Task | SyntheticTask) -> Problem:
     verdict = run_tests(task, task.program)
     failure = verdict.get("failure") or {}
     message = failure.get("message") or "returns wrong results"
@@ -153,10 +164,11 @@ def hint_for(task: Task) -> Problem:
     return Problem(message, name_start, name_end, "tests")
 
 
-def hearth_fix(assistant: Assistant, task: Task, problem: Problem
+def hearth_fix(assistant: Assistant, task: Task | SyntheticTask, problem: Problem
                ) -> tuple[str | None, FixResult]:
     request = FixRequest(text=task.program, start=problem.start, end=problem.end,
-                         language_id="python", path=f"{task.name}.py", problems=(problem,))
+                         language_id="python", path=f"{task.name.replace('/', '_')}.py",
+                         problems=(problem,))
     session = assistant.fix_session(request)
     while not session.advance(CancelToken()):
         pass
@@ -166,7 +178,8 @@ def hearth_fix(assistant: Assistant, task: Task, problem: Problem
     return regions.apply_edits(task.program, list(result.edits)), result
 
 
-def naive_fix(engine: Engine, task: Task, problem: Problem) -> tuple[str | None, float]:
+def naive_fix(engine: Engine, task: Task | SyntheticTask, problem: Problem
+              ) -> tuple[str | None, float]:
     """The obvious prompt: the program, the problem, "Fixed code:", take the function."""
     start = time.monotonic()
     prompt = f"{task.program.rstrip()}\n\n# The code above has a bug: {problem.message}\n" \
@@ -175,7 +188,8 @@ def naive_fix(engine: Engine, task: Task, problem: Problem) -> tuple[str | None,
         max_tokens=NAIVE_MAX_TOKENS, stop=("\n\n\n",)), CancelToken())
     elapsed = (time.monotonic() - start) * 1000
     text = generation.text
-    match = re.search(rf"^def {re.escape(task.name)}\(", text, re.M)
+    name = task.entry if isinstance(task, SyntheticTask) else task.name
+    match = re.search(rf"^def {re.escape(name)}\(", text, re.M)
     if match is None:
         return None, elapsed
     lines = text[match.start():].split("\n")
@@ -204,6 +218,10 @@ def short_diff(before: str, after: str | None) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--bench", type=Path, default=DEFAULT_BENCH)
+    parser.add_argument("--set", choices=("quixbugs", "humaneval"), default="quixbugs",
+                        help="QuixBugs, or HumanEval solutions with a planted bug "
+                             "(fix_synthetic.py)")
+    parser.add_argument("--count", type=int, default=40, help="--set humaneval: how many")
     parser.add_argument("--limit", type=int, default=0, help="only the first N programs")
     parser.add_argument("--only", default="", help="comma-separated program names")
     parser.add_argument("--model", default="", help="GGUF file (default: the embedded model)")
@@ -216,7 +234,8 @@ def main() -> int:
     args = parser.parse_args()
     enforce_offline_environment()
 
-    tasks = load_tasks(args.bench)
+    tasks: list[Task | SyntheticTask] = [*load_tasks(args.bench)] \
+        if args.set == "quixbugs" else [*fix_synthetic.load(args.count)]
     if args.only:
         wanted = set(args.only.split(","))
         tasks = [t for t in tasks if t.name in wanted]

@@ -1,16 +1,20 @@
-"""Explanations: the code to explain, the prompt in the editor's language, and the answer
-tidied (small models repeat themselves)."""
+"""Explanations: the code to explain, the prompt in the editor's language, the answer tidied
+(small models repeat themselves), and what the syntax tree says the code does (code_facts.py)
+after the model's text, so an explanation states what the code returns and what looks wrong
+even when the model only describes what the function's name suggests."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from functools import cache
 from typing import TYPE_CHECKING
 
 from .. import regions
-from ..instructions import Instruction
+from ..instructions import Instruction, load_instruction
 from ..languages import fence_name
 from ..regions import Region
+from .code_facts import CodeFacts, code_facts
 from .requests import ExplainRequest, ExplainResult
 from .session import Session
 
@@ -27,6 +31,9 @@ class ExplainSession(Session):
         self.request = request
         self.region = explain_region(request)
         self.locale = locale_table(assistant.explain_prompt, request.locale)
+        self.facts_text = fact_templates(assistant.explain_prompt, request.locale)
+        self.facts: CodeFacts = code_facts(request.text, request.language_id,
+                                           self.region.start, self.region.end)
         self.lead = ""
 
     def prepare(self) -> None:
@@ -44,6 +51,7 @@ class ExplainSession(Session):
             "language": language, "fence": fence_name(language), "path": request.path or "code",
             "code": code, "subject": subject, "answer_language": self.locale["answer_language"],
             "heading": self.locale["heading"], "lead": self.lead,
+            "facts": f"{facts}\n\n" if (facts := self._facts_markdown()) else "",
         }
         rendered = self.assistant.explain_prompt.render(self.engine.info, fields)
         room = self._room(rendered.prompt, settings.explain_max_tokens)
@@ -61,6 +69,9 @@ class ExplainSession(Session):
         elapsed = (time.monotonic() - state.started) * 1000
         answer_start = self.rendered.answer_start if self.rendered is not None else ""
         body = _tidy(answer_start + state.text)
+        if self.facts and self.rendered is not None and self.rendered.style == "completion":
+            # A base model's first paragraph says what it has to say; the facts follow it.
+            body = body.split("\n\n")[0]
         reason = state.stop_reason if state.stop_reason in ("cancelled", "deadline",
                                                             "context") else "ok"
         if reason == "ok" and len(body.strip()) <= len(answer_start.strip()):
@@ -68,11 +79,24 @@ class ExplainSession(Session):
         markdown = f"**{self.locale['heading']}: {_title(self.region, self.request)}**\n\n"
         if reason == "ok":
             markdown += body
+        if reason in ("ok", "empty") and self.facts:
+            markdown = markdown.rstrip() + "\n\n" + self._facts_markdown()
         else:
             markdown += {"cancelled": "_Cancelled._", "deadline": "_The model took too long._",
                          "context": "_The code is too long for the model's context._",
                          }.get(reason, "_The model gave no explanation._")
         return ExplainResult(markdown, self.region, reason, generation, elapsed)
+
+
+    def _facts_markdown(self) -> str:
+        """The facts as Markdown lists under their headings ("" when there are none)."""
+        does, wrong = self.facts.lines(self.facts_text)
+        sections = []
+        for key, lines in (("heading_does", does), ("heading_wrong", wrong)):
+            if lines:
+                sections.append(f"**{self.facts_text.get(key, key)}**\n"
+                                + "\n".join(f"- {line}" for line in lines))
+        return "\n\n".join(sections)
 
 
 def explain_region(request: ExplainRequest) -> Region:
@@ -100,6 +124,25 @@ def locale_table(prompt: Instruction, locale: str) -> dict[str, str]:
             return merged
     return {"answer_language": "English", "heading": "Explanation",
             "function": "This function", "code": "This code"}
+
+
+def fact_templates(prompt: Instruction, locale: str) -> dict[str, str]:
+    """The [facts.*] templates for an editor locale, English for what is missing (also when
+    a user's explain.toml has no facts tables)."""
+    wanted = (locale or "en").lower().replace("_", "-")
+    merged: dict[str, str] = {}
+    for source in (_builtin_explain(), prompt):
+        tables = source.tables.get("facts", {})
+        for key in ("en", wanted.split("-")[0], wanted):
+            entry = tables.get(key)
+            if isinstance(entry, dict):
+                merged.update({k: str(v) for k, v in entry.items()})
+    return merged
+
+
+@cache
+def _builtin_explain() -> Instruction:
+    return load_instruction("explain")
 
 
 def _title(region: Region, request: ExplainRequest) -> str:

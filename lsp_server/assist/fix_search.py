@@ -1,23 +1,31 @@
-"""Quick fixes with base models: the small edit the model finds likeliest.
+"""Quick fixes with base models: the small edit, among the usual bugs, that the model finds
+makes the code likeliest.
 
 A small base model (the embedded Gemma 3 270M) cannot follow "fix this bug", but it is a fair
-language model of code, and a bug is often a token or two it did not expect there. So instead
-of asking for a corrected version, hearth reads the code and asks what the model expected:
+language model of code: the right version of a line is often likelier to it than the buggy
+one. So instead of asking for a corrected version, hearth lists the small edits a bug usually
+needs and lets the model judge them:
 
 1. read: each token of the lines that may hold the bug, with its log-probability and the
    model's likeliest other tokens there (``TokenScoringEngine.token_choices``); the lines are
-   the function's body, the problem's line first when a diagnostic points at one;
-2. propose: where the model most expected something else, two candidate lines: the expected
-   token with the rest of the line kept (a substitution), and the expected token followed by
-   the model's own greedy continuation to the end of the line (a rewrite, explored for every
-   alternative at a place at once with ``BranchingEngine.explore``). Candidates that add syntax
-   errors, turn code into a comment, only re-space the line, bring in a name the file has
-   nowhere or stop binding a name the code still uses are dropped;
-3. rank: a candidate's gain is how much likelier the model finds the code with the change,
-   from the change to the end of the next line (so the code after it has its say), less a
-   price per word the edit removes or adds: bugs are small, and a shorter line is always
-   likelier, so deleting code must pay its way. The best candidate is proposed when it parses
-   better than the original or its gain is positive.
+   the function's body, around the problem's line when a diagnostic or a traceback points at
+   one;
+2. propose, two ways: *structural* edits of the usual one-token bug classes, made by rule from
+   the syntax tree (mutations.py: ``<`` for ``<=``, ``j`` for ``j - 1``, another variable in
+   scope, a negation, operands swapped, ...), and the *model's own* edits where it most
+   expected something else (the expected token swapped in, or the line finished its way,
+   explored for every alternative at a place at once with ``BranchingEngine.explore``).
+   Candidates that add syntax errors, turn code into a comment, only re-space a line, bring in
+   a name the file has nowhere or stop binding a name the code still uses are dropped; the rest
+   get a first estimate from the reading (fix_candidates.py);
+3. score: the most promising ones have their gain measured: how much likelier the model finds
+   the code with the change, from the changed line to the end of the line after it (so the
+   code that follows has its say), against the code as it is, with the same prompt. A
+   candidate's score is that gain less its price (the model's edits pay per word they remove
+   or add; deleting code must pay its way), plus a bonus on the problem's line;
+4. choose: the best candidate is proposed when it parses better than the original or its score
+   beats ``MARGIN``; otherwise the search says that no small change is clearly better than the
+   code as it is.
 
 The work is a queue of short steps. A step is one engine call or a few; when the engine stops
 it (a cancel, the deadline, or a completion waiting, see ``GiveWay``) it stays in the queue
@@ -26,49 +34,45 @@ and runs again later.
 
 from __future__ import annotations
 
-import builtins
-import keyword
-import re
+import time
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from functools import partial
-from typing import Literal, Protocol, TypeGuard
+from typing import Protocol, TypeGuard
 
 from .. import regions, syntax
 from ..engines.base import (
     BranchingEngine,
     CancelToken,
     Engine,
+    Generation,
     GenerationParams,
     Prompt,
     TokenChoice,
     TokenScoringEngine,
 )
 from ..regions import Region
+from . import dataflow
+from . import fix_candidates as fc
+from .fix_candidates import EditCandidate
+from .mutations import mutations
 
-ALTERNATIVES = 2  # the model's likeliest other tokens considered at each place
-MAX_PLACES = 24  # tokens whose alternatives are tried (each costs a short exploration)
-PROBLEM_PLACES = 6  # of which on the problem's line, when a diagnostic points at one
-SCORED = 8  # candidates whose effect on the following code is measured
-WINDOW_LINES = 1  # lines after the changed one that a candidate is scored on
+ALTERNATIVES = 2  # the model's likeliest other tokens tried at each place
+READ_ALTERNATIVES = 8  # listed per token when reading (first estimates of structural edits)
+MAX_PLACES = 8  # places where the model's own edits are explored (each costs an exploration)
+PROBLEM_PLACES = 3  # of which on the problem's line, when a diagnostic points at one
+SCORED_STRUCTURAL = 40  # structural candidates measured to the end of their line
+SCORED_MODEL = 4  # and the model's own
+SCORED_LONG = 8  # the best of which are measured again, to the end of the next line
+BATCH = 8  # texts measured at once (the engine's parallel sequences)
+WINDOW_LINES = 1  # lines after the changed one that the second measure covers
 REWRITE_TOKENS = 32  # a rewritten line longer than this is not a small edit
 READ_TOKENS = 320  # at most this much of the region is read (the lines around the problem)
 READ_CHUNK = 64  # tokens read per step
 CONTEXT_TOKENS = 384  # of the document before the region, as the model's context
-# Prices in nats per word (identifier, number or operator) the edit removes or adds.
-REMOVED_PRICE = 3.0
-ADDED_PRICE = 1.0
-MARGIN = 0.0  # a candidate must gain more than this to be proposed
-
-_WORD = re.compile(r"\w+|[^\w\s]")
-_NAME = re.compile(r"[A-Za-z_]\w*")
-# A line that binds a name: ``name = …`` or ``for name in …``.
-_BINDING = re.compile(r"^\s*(?:for\s+)?([A-Za-z_]\w*)\s*(?:=(?!=)|in\b)")
-# Names a Python line may use without the file defining them.
-_PYTHON_NAMES = frozenset(keyword.kwlist) | frozenset(dir(builtins))
-
-Kind = Literal["substitution", "rewrite"]
+MARGIN = 1.0  # a candidate must score above this (nats) to be proposed
 
 
 class SearchEngine(Engine, BranchingEngine, TokenScoringEngine, Protocol):
@@ -79,56 +83,19 @@ def can_search(engine: Engine) -> TypeGuard[SearchEngine]:
     return isinstance(engine, BranchingEngine) and isinstance(engine, TokenScoringEngine)
 
 
-@dataclass(frozen=True)
-class EditCandidate:
-    line: int  # index in the region's lines
-    text: str  # the line's new text
-    kind: Kind
-    offset: int  # where the change starts, in the read text
-    errors: int  # syntax errors in the document with the change
-    price: float
-    first_gain: float  # the line's own gain (before the following code is scored)
-    gain: float | None = None  # from the change to the end of the window
-
-    @property
-    def score(self) -> float:
-        return (self.gain if self.gain is not None else self.first_gain) - self.price
-
-
 @dataclass
 class SearchStats:
     tokens_read: int = 0
     places: int = 0
+    structural: int = 0  # structural candidates that passed the checks
     candidates: int = 0
-    scored: int = 0
-
-
-def edit_price(old: str, new: str) -> float:
-    """What an edit costs by its size: ``REMOVED_PRICE`` per word removed, ``ADDED_PRICE`` per
-    word added."""
-    import difflib
-
-    a, b = _WORD.findall(old), _WORD.findall(new)
-    removed = added = 0
-    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
-        if tag != "equal":
-            removed += i2 - i1
-            added += j2 - j1
-    return REMOVED_PRICE * removed + ADDED_PRICE * added
-
-
-def best_candidate(candidates: Sequence[EditCandidate], errors_before: int) -> EditCandidate | None:
-    """The candidate to propose: the one that parses best, then the one with the best score;
-    None unless it parses better than the original or gains more than ``MARGIN``. Candidates
-    whose effect on the following code was measured compete among themselves."""
-    scored = [c for c in candidates if c.gain is not None]
-    pool = scored or list(candidates)  # unscored ones lost to them on their first gain
-    if not pool:
-        return None
-    best = min(pool, key=lambda c: (c.errors, -c.score))
-    if best.errors < errors_before or best.score > MARGIN:
-        return best
-    return None
+    measured: int = 0  # to the end of their line
+    scored: int = 0  # and to the end of the next one
+    tokens_scored: int = 0
+    # Where the time went (ms): reading the code, exploring the model's edits, scoring.
+    read_ms: float = 0.0
+    explore_ms: float = 0.0
+    score_ms: float = 0.0
 
 
 class EditSearch:
@@ -139,26 +106,30 @@ class EditSearch:
                  comment: str = "#") -> None:
         self.engine = engine
         self.comment = comment  # a line turned into a comment deletes code: never a fix
-        # Names a candidate may bring in: the file's own, and the language's.
-        self.known_names = set(_NAME.findall(text)) | (
-            _PYTHON_NAMES if language_id == "python" else frozenset())
+        self.known_names = fc.file_names(text, language_id)
         self.text = text
         self.language_id = language_id
         self.region = region
-        self.lines = regions.split_lines(region.text(text))
+        self.region_text = region.text(text)
+        self.lines = regions.split_lines(self.region_text)
+        self.line_offsets = [0]  # where each line starts in the region's text
+        for line in self.lines:
+            self.line_offsets.append(self.line_offsets[-1] + len(line) + 1)
         self.problem_lines = [i for i in problem_lines if 0 <= i < len(self.lines)]
         self.focus_line = focus_line
         self.header = header
         self.stats = SearchStats()
-        self.errors_before = syntax.count_errors(text, language_id) or 0
+        self.errors_before = syntax.count_errors(self.region_text, language_id) or 0
         self.choices: list[TokenChoice] = []  # of the read text, offsets in it
         self.candidates: list[EditCandidate] = []
         self._steps: deque[Callable[[CancelToken], bool]] = deque([self._plan])
+        self._originals: dict[tuple[int, int], float] = {}  # (anchor, end) → log P(original)
         # Set by _plan.
         self.context = ""
         self.first_line = self.last_line = 0
         self.candidate_lines: set[int] = set()
         self.read_text = ""
+        self.read_base = 0  # offset of the read text in the region's text
         self.line_starts: list[int] = []  # offsets of the read lines in the read text
         self.chunks: list[int] = []  # offsets where reading steps begin (line starts)
 
@@ -177,12 +148,10 @@ class EditSearch:
         return True
 
     def best(self) -> EditCandidate | None:
-        return best_candidate(self.candidates, self.errors_before)
+        return fc.best_candidate(self.candidates, self.errors_before, MARGIN)
 
     def new_region_text(self, candidate: EditCandidate) -> str:
-        lines = list(self.lines)
-        lines[candidate.line] = candidate.text
-        return "\n".join(lines)
+        return candidate.apply(self.region_text)
 
     # -- planning ---------------------------------------------------------------------------
     def _plan(self, _cancel: CancelToken) -> bool:
@@ -215,11 +184,10 @@ class EditSearch:
         before = self.text[:self.region.start]
         kept = _tail_lines(before, CONTEXT_TOKENS, count)
         self.context = self.header + kept + "".join(f"{line}\n" for line in self.lines[:first])
+        self.read_base = self.line_offsets[first]
         self.read_text = "".join(f"{line}\n" for line in self.lines[first:self.last_line + 1])
-        offset = 0
-        for line in self.lines[first:self.last_line + 1]:
-            self.line_starts.append(offset)
-            offset += len(line) + 1
+        self.line_starts = [self.line_offsets[i] - self.read_base
+                            for i in range(first, self.last_line + 1)]
         # Reading steps begin at the starts of non-blank lines (a blank line's break stays with
         # the line before it, as the tokenizer joins them).
         self.chunks = [0]
@@ -248,8 +216,12 @@ class EditSearch:
 
     # -- reading ------------------------------------------------------------------------------
     def _read(self, cancel: CancelToken, begin: int, end: int) -> bool:
+        with _timer(self.stats, "read_ms"):
+            return self._read_chunk(cancel, begin, end)
+
+    def _read_chunk(self, cancel: CancelToken, begin: int, end: int) -> bool:
         choices = self.engine.token_choices(self._prompt_at(begin), self.read_text[begin:end],
-                                            ALTERNATIVES + 2, cancel)  # a few may be spaces
+                                            READ_ALTERNATIVES, cancel)
         if choices is None:
             if cancel.should_stop():
                 return False
@@ -268,14 +240,45 @@ class EditSearch:
         return self.first_line + index
 
     def _propose(self, _cancel: CancelToken) -> bool:
-        """The places worth trying: where the model's alternative beats the written token by
-        the most (the problem's lines first)."""
+        self._propose_structural()
+        self._propose_places()
+        self._steps.append(self._choose_scored)
+        return True
+
+    def _propose_structural(self) -> None:
+        """The usual one-token bugs on the lines read, made from the syntax tree."""
+        region_line = self.text.count("\n", 0, self.region.start)
+        lines = {region_line + i for i in self.candidate_lines}
+        seen: set[str] = set()
+        for mutation in mutations(self.text, self.language_id, self.region.start,
+                                  self.region.end, lines):
+            start, end = mutation.start - self.region.start, mutation.end - self.region.start
+            changed = self.region_text[:start] + mutation.text + self.region_text[end:]
+            if changed in seen:
+                continue
+            seen.add(changed)
+            errors = syntax.count_errors(changed, self.language_id)
+            if (errors is not None and errors > self.errors_before) or self._adds_flaws(changed):
+                continue
+            line = self._region_line(start)
+            if self._region_line(max(start, end - 1)) not in self.candidate_lines:
+                continue  # ends past the lines read
+            gain = fc.first_token_gain(self.choices, self.read_text, start - self.read_base,
+                                       end - self.read_base, mutation.text)
+            self.candidates.append(EditCandidate(
+                start, end, mutation.text, mutation.kind, line, errors or 0,
+                fc.STRUCTURAL_PRICE, gain, bonus=self._bonus(line)))
+        self.stats.structural = len(self.candidates)
+
+    def _propose_places(self) -> None:
+        """The places worth trying the model's own edits: where its alternative beats the
+        written token by the most (the problem's lines first)."""
         places: list[tuple[float, int, str]] = []  # (gap, choice index, alternative)
         for index, choice in enumerate(self.choices):
             line = self._line_at(choice.start)
-            if line not in self.candidate_lines or not _changeable(choice.text):
+            if line not in self.candidate_lines or not fc.changeable(choice.text):
                 continue
-            usable = [(a, lp) for a, lp in choice.alternatives if _insertable(a)]
+            usable = [(a, lp) for a, lp in choice.alternatives if fc.insertable(a)]
             for alternative, logprob in usable[:ALTERNATIVES]:
                 places.append((logprob - choice.logprob, index, alternative))
         places.sort(key=lambda p: -p[0])
@@ -291,109 +294,207 @@ class EditSearch:
             by_index.setdefault(index, []).append(alternative)
         self.stats.places = len(by_index)
         for index in sorted(by_index):
-            self._steps.append(partial(self._try, index=index,
-                                       alternatives=tuple(by_index[index])))
-        self._steps.append(self._choose_scored)
-        return True
+            alternatives = tuple(by_index[index])
+            if self.errors_before:  # a syntax error: the model may finish the line its way
+                self._steps.append(partial(self._try, index=index, alternatives=alternatives))
+            else:
+                self._add_model_candidates(index, alternatives, [])
 
     def _try(self, cancel: CancelToken, index: int, alternatives: tuple[str, ...]) -> bool:
-        """Candidates at one place: each alternative as a substitution and as a rewrite."""
+        """The model's candidates at one place: each alternative as a substitution and as a
+        rewrite of the rest of the line."""
+        choice = self.choices[index]
+        with _timer(self.stats, "explore_ms"):
+            rewrites = self.engine.explore(
+                self._prompt_at(choice.start),
+                GenerationParams(max_tokens=REWRITE_TOKENS, stop=("\n",)), alternatives, 1,
+                cancel)
+        if cancel.should_stop():
+            return False
+        self._add_model_candidates(index, alternatives, rewrites)
+        return True
+
+    def _add_model_candidates(self, index: int, alternatives: tuple[str, ...],
+                              rewrites: Sequence[Generation]) -> None:
+        """Each alternative swapped in for the token (inserted, at a line's end), and each
+        rewrite of the rest of the line, as candidates."""
         choice = self.choices[index]
         line = self._line_at(choice.start)
         old = self.lines[line]
         column = choice.start - self.line_starts[line - self.first_line]
         at_end = choice.text.startswith("\n")
-        rewrites = self.engine.explore(
-            self._prompt_at(choice.start),
-            GenerationParams(max_tokens=REWRITE_TOKENS, stop=("\n",)), alternatives, 1, cancel)
-        if cancel.should_stop():
-            return False
         # The original's own log-probability from here to the end of its line.
         line_end = self.line_starts[line - self.first_line] + len(old)
         own = sum(c.logprob for c in self.choices[index:] if c.start <= line_end)
-        found: list[tuple[str, Kind, float]] = []
+        found: list[tuple[str, str, float]] = []
         for alternative in alternatives:
-            if not at_end:
-                gap = next(lp for a, lp in choice.alternatives if a == alternative) \
-                    - choice.logprob
-                text = old[:column] + alternative + old[column + len(choice.text):]
-                found.append((text, "substitution", gap))
+            gap = next(lp for a, lp in choice.alternatives if a == alternative) \
+                - choice.logprob
+            text = old + alternative if at_end else \
+                old[:column] + alternative + old[column + len(choice.text):]
+            found.append((text, "substitution", gap))
         for generation in rewrites:
             if generation.stop_reason != "stop" or generation.logprob is None:
                 continue  # no line end within REWRITE_TOKENS: not a small edit
             found.append((old[:column] + generation.text, "rewrite", generation.logprob - own))
-        seen = {_key(c.text) for c in self.candidates if c.line == line}
+        start = self.line_offsets[line]
+        seen = {self.new_region_text(c) for c in self.candidates}
         for text, kind, gain in found:
             text = text.rstrip()
-            if not text.strip() or _WORD.findall(text) == _WORD.findall(old) \
-                    or _key(text) in seen:
+            candidate = EditCandidate(start, start + len(old), text, kind, line, 0,
+                                      fc.MODEL_PRICE + fc.edit_price(old, text), gain,
+                                      bonus=self._bonus(line))
+            changed = self.new_region_text(candidate)
+            if not text.strip() or fc.respaced_only(old, text) or changed in seen:
                 continue  # empty, only spaced differently, or already proposed
             if text.lstrip().startswith(self.comment) and not old.lstrip().startswith(
                     self.comment):
                 continue
-            if not self._keeps_names(line, old, text):
+            if not fc.keeps_names(self.lines, line, old, text, self.known_names):
                 continue
-            seen.add(_key(text))
-            errors = self._errors_with(line, text)
-            if errors is not None and errors > self.errors_before:
+            seen.add(changed)
+            errors = syntax.count_errors(changed, self.language_id)
+            if (errors is not None and errors > self.errors_before) or self._adds_flaws(changed):
                 continue
-            self.candidates.append(EditCandidate(line, text, kind, choice.start, errors or 0,
-                                             edit_price(old, text), gain))
+            self.candidates.append(replace(candidate, errors=errors or 0))
         self.stats.candidates = len(self.candidates)
-        return True
+
+    def _adds_flaws(self, changed: str) -> bool:
+        """An unbound or unused variable, a loop variable reassigned, a value compared with
+        itself (dataflow.py): never the repair."""
+        indent = len(self.region_text) - len(self.region_text.lstrip())
+        return dataflow.adds_flaws(self.region_text, changed, self.language_id, indent)
 
     def _keeps_names(self, line: int, old: str, new: str) -> bool:
-        """False for the edits a small model likes that break the code around them: a name
-        the file has nowhere (a made-up rename, an attribute that does not exist), or a line
-        that stops binding a name the rest of the region still uses."""
-        old_names = set(_NAME.findall(old))
-        if set(_NAME.findall(new)) - old_names - self.known_names:
-            return False
-        bound = _BINDING.match(old)
-        if bound is None or bound.group(1) in _NAME.findall(new):
-            return True
-        others = "\n".join(self.lines[:line] + self.lines[line + 1:])
-        return re.search(rf"\b{re.escape(bound.group(1))}\b", others) is None
+        return fc.keeps_names(self.lines, line, old, new, self.known_names)
 
-    def _errors_with(self, line: int, text: str) -> int | None:
-        lines = list(self.lines)
-        lines[line] = text
-        document = self.text[:self.region.start] + "\n".join(lines) + self.text[self.region.end:]
-        return syntax.count_errors(document, self.language_id)
+    def _region_line(self, offset: int) -> int:
+        """The region line holding region offset ``offset``."""
+        index = 0
+        while index + 1 < len(self.lines) and self.line_offsets[index + 1] <= offset:
+            index += 1
+        return index
+
+    def _bonus(self, line: int) -> float:
+        return fc.PROBLEM_BONUS if line in self.problem_lines else 0.0
 
     # -- scoring ------------------------------------------------------------------------------
     def _choose_scored(self, _cancel: CancelToken) -> bool:
-        """The most promising candidates have their effect on the following code measured."""
-        ranked = sorted(self.candidates, key=lambda c: (c.errors, -c.score))[:SCORED]
-        for candidate in sorted(ranked, key=lambda c: c.offset):
-            self._steps.append(partial(self._score, candidate=candidate))
+        """The most promising candidates of each kind are measured to the end of their line,
+        then the best of those to the end of the next line."""
+        self.stats.candidates = len(self.candidates)
+
+        def rank(pool: list[EditCandidate], count: int) -> list[EditCandidate]:
+            return sorted(pool, key=lambda c: (c.errors, -c.score))[:count]
+
+        model = [c for c in self.candidates if c.kind in ("substitution", "rewrite")]
+        structural = [c for c in self.candidates if c.kind not in ("substitution", "rewrite")]
+        groups: dict[tuple[int, int], list[tuple[EditCandidate, str]]] = {}
+        for candidate in rank(structural, SCORED_STRUCTURAL) + rank(model, SCORED_MODEL):
+            window = self._short_window(candidate)
+            if window is not None:
+                anchor, end, changed = window
+                groups.setdefault((anchor, end), []).append((candidate, changed))
+        for (anchor, end), members in sorted(groups.items()):
+            for begin in range(0, len(members), BATCH):
+                self._steps.append(partial(self._score_group, anchor=anchor, end=end,
+                                           members=members[begin:begin + BATCH], long=False))
+        self._steps.append(self._choose_long)
         return True
 
-    def _score(self, cancel: CancelToken, candidate: EditCandidate) -> bool:
-        """gain = log P(the changed text | before) - log P(the original text | before), from the
-        change to the end of the window (``WINDOW_LINES`` lines after the changed one)."""
-        row = candidate.line - self.first_line
-        window_line = min(row + WINDOW_LINES + 1, len(self.line_starts))
-        wanted_end = self.line_starts[window_line] if window_line < len(self.line_starts) \
-            else len(self.read_text)
-        # The window ends where a token of the original begins (a line break may be joined
-        # with the next line's).
-        end = next((c.start for c in self.choices if c.start >= wanted_end), len(self.read_text))
-        old_line = self.lines[candidate.line]
-        line_start = self.line_starts[row]
-        changed = self.read_text[:line_start] + candidate.text + \
-            self.read_text[line_start + len(old_line):]
-        shift = len(candidate.text) - len(old_line)
-        text = changed[candidate.offset:end + shift]
-        scored = self.engine.token_choices(self._prompt_at(candidate.offset), text, 0, cancel)
-        if scored is None:  # stopped (runs again), or cannot be measured (keeps its first gain)
-            return not cancel.should_stop()
-        original = sum(c.logprob for c in self.choices if candidate.offset <= c.start < end)
-        gain = sum(c.logprob for c in scored) - original
-        self.candidates = [replace(c, gain=gain) if c == candidate else c
-                           for c in self.candidates]
-        self.stats.scored += 1
+    def _choose_long(self, _cancel: CancelToken) -> bool:
+        measured = [c for c in self.candidates if c.short_gain is not None]
+        groups: dict[tuple[int, int], list[tuple[EditCandidate, str]]] = {}
+        for candidate in sorted(measured, key=lambda c: (c.errors, -c.score))[:SCORED_LONG]:
+            anchor, end, changed = self._long_window(candidate)
+            groups.setdefault((anchor, end), []).append((candidate, changed))
+        for (anchor, end), members in sorted(groups.items()):
+            for begin in range(0, len(members), BATCH - 1):  # with the original
+                self._steps.append(partial(self._score_group, anchor=anchor, end=end,
+                                           members=members[begin:begin + BATCH - 1], long=True))
         return True
+
+    def _short_window(self, candidate: EditCandidate) -> tuple[int, int, str] | None:
+        """From the token where the change starts to the end of its line, in read offsets of
+        the original, and the changed text there."""
+        start, stop = candidate.start - self.read_base, candidate.end - self.read_base
+        token = next((c for c in self.choices if c.start <= start < c.start + max(1, len(c.text))),
+                     None)
+        if token is None:
+            return None
+        row = self._region_line(max(candidate.start, candidate.end - 1)) + 1 - self.first_line
+        wanted = self.line_starts[row] if row < len(self.line_starts) else len(self.read_text)
+        end = next((c.start for c in self.choices if c.start >= wanted), len(self.read_text))
+        changed = self.read_text[token.start:start] + candidate.text + self.read_text[stop:end]
+        return token.start, end, changed
+
+    def _long_window(self, candidate: EditCandidate) -> tuple[int, int, str]:
+        """From the start of the candidate's line to the end of the line after the change
+        (``WINDOW_LINES``), and the changed text there."""
+        anchor = self.line_starts[candidate.line - self.first_line]
+        last = self._region_line(max(candidate.start, candidate.end - 1))
+        row = min(last + WINDOW_LINES + 1 - self.first_line, len(self.line_starts))
+        end = self.line_starts[row] if row < len(self.line_starts) else len(self.read_text)
+        start, stop = candidate.start - self.read_base, candidate.end - self.read_base
+        return anchor, end, self.read_text[anchor:start] + candidate.text + self.read_text[stop:end]
+
+    def _score_group(self, cancel: CancelToken, anchor: int, end: int,
+                     members: list[tuple[EditCandidate, str]], long: bool) -> bool:
+        """gain = log P(changed | before) - log P(original | before) over one window, for
+        candidates sharing it: at once, in parallel sequences. The original's share comes from
+        the reading for the short window, and is measured alongside for the long one."""
+        original = self.read_text[anchor:end]
+        known = self._originals.get((anchor, end)) if long else \
+            sum(c.logprob for c in self.choices if anchor <= c.start < end)
+        texts = [changed for _, changed in members] + ([original] if known is None else [])
+        logprobs = self._logprobs(self._prompt_at(anchor), texts, cancel)
+        if logprobs is None:
+            return not cancel.should_stop()  # stopped: runs again
+        if known is None:
+            known = logprobs[-1]
+            if known is None:
+                return True  # cannot be measured: the candidates keep their estimates
+            self._originals[anchor, end] = known
+        for (candidate, _), logprob in zip(members, logprobs, strict=False):
+            if logprob is None:
+                continue
+            if long:
+                self._update(candidate, gain=logprob - known)
+                self.stats.scored += 1
+            else:
+                self._update(candidate, short_gain=logprob - known)
+                self.stats.measured += 1
+        return True
+
+    def _update(self, candidate: EditCandidate, **changes: float) -> None:
+        self.candidates = [replace(c, **changes) if c == candidate else c  # type: ignore[arg-type]
+                           for c in self.candidates]
+
+    def _logprobs(self, prompt: Prompt, texts: list[str], cancel: CancelToken
+                  ) -> list[float | None] | None:
+        """log P(text | prompt) for each text, in one batch of parallel sequences (one text
+        at a time where the engine has no room for them); None when stopped."""
+        with _timer(self.stats, "score_ms"):
+            results = self.engine.logprobs(prompt, texts, False, cancel)
+            if cancel.should_stop():
+                return None
+            for index, text in enumerate(texts):
+                if results[index] is None:
+                    scored = self.engine.token_choices(prompt, text, 0, cancel)
+                    if scored is None and cancel.should_stop():
+                        return None
+                    results[index] = sum(c.logprob for c in scored) if scored else None
+        self.stats.tokens_scored += sum(self.engine.count_tokens(t) for t in texts)
+        return results
+
+
+@contextmanager
+def _timer(stats: SearchStats, name: str) -> Iterator[None]:
+    began = time.monotonic()
+    try:
+        yield
+    finally:
+        setattr(stats, name, getattr(stats, name) + (time.monotonic() - began) * 1000)
 
 
 def _tail_lines(text: str, budget: int, count: Callable[[str], int]) -> str:
@@ -409,19 +510,3 @@ def _tail_lines(text: str, budget: int, count: Callable[[str], int]) -> str:
         else:
             low = mid + 1
     return "\n".join(lines[low:])
-
-
-def _changeable(token: str) -> bool:
-    """Tokens worth replacing: code, or the break that ends a line (an alternative there is
-    inserted at the line's end); not indentation or breaks inside a token."""
-    if token.startswith("\n"):
-        return not token.strip()
-    return bool(token.strip()) and "\n" not in token and "\ufffd" not in token
-
-
-def _insertable(alternative: str) -> bool:
-    return bool(alternative.strip()) and "\n" not in alternative and "\ufffd" not in alternative
-
-
-def _key(line: str) -> str:
-    return " ".join(line.split())

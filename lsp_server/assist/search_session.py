@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable
+from pathlib import PurePath
 from typing import TYPE_CHECKING
 
 from .. import regions
@@ -38,8 +39,13 @@ class SearchFixSession(Session):
 
         # A problem on a function's first line (its name) says nothing about where the bug is.
         skip = 1 if region.kind == "function" else 0
-        problem_lines = sorted({line_of(p.start) for p in request.problems
-                                if region.start <= p.start <= region.end} - set(range(skip)))
+        at = {line_of(p.start) for p in request.problems if region.start <= p.start <= region.end}
+        first_line = text.count("\n", 0, region.start)
+        region_lines = text.count("\n", region.start, region.end) + 1
+        for line in traceback_lines(request):  # a test's traceback names the failing line
+            if 0 <= line - first_line < region_lines:
+                at.add(line - first_line)
+        problem_lines = sorted(at - set(range(skip)))
         header = str(assistant.fix_prompt.tables.get("search", {}).get(
             "header", "{comment} {path}\n"))
         fields = {"comment": comment_marker(request.language_id),
@@ -84,16 +90,41 @@ class SearchFixSession(Session):
             return fail("deadline", "the model took too long (hearth.commandTimeoutMs)")
         best = self.search.best()
         if best is None:
-            return fail("unchanged", "the model found no small change that makes this code "
-                                     "likelier")
+            return fail("unchanged", "no small change is clearly better than the code as it is "
+                                     f"({self.search.stats.candidates} tried)")
         replacement = self.search.new_region_text(best)
         edits = regions.minimal_edits(request.text, region, replacement)
         if not edits:
             return fail("unchanged", "the model found nothing to change")
         line = request.text.count("\n", 0, region.start) + best.line + 1
+        old = " ".join(self.search.region_text[best.start:best.end].split())
+        new = " ".join(best.text.split())
+        if not old and "\n" in best.text:  # a line added
+            what = f": adds `{new}`"
+        else:
+            if not old or not new:  # an insertion or a deletion in a line: show the line
+                old = self.search.lines[best.line].strip()
+                new = regions.split_lines(replacement)[best.line].strip()
+            what = f": `{old}` → `{new}`"
+        if len(what) > 80 or what.count("`") != (2 if what.startswith(": adds") else 4):
+            what = ""
         return FixResult(tuple(edits), region, "ok",
-                         f"1 change in {describe(region)} (line {line})", replacement,
+                         f"1 change in {describe(region)} (line {line}){what}", replacement,
                          None, elapsed)
+
+
+_TRACEBACK_LINE = re.compile(r'File "([^"]+)", line (\d+)')
+
+
+def traceback_lines(request: FixRequest) -> list[int]:
+    """Lines of this document (0-based) that a traceback in a problem's message names, as a
+    test runner's diagnostic carries it (``File "…/app.py", line 12, in f``)."""
+    name = PurePath(request.path).name if request.path else ""
+    if not name:
+        return []
+    return [int(number) - 1 for problem in request.problems
+            for path, number in _TRACEBACK_LINE.findall(problem.message)
+            if PurePath(path.replace("\\", "/")).name == name and int(number) > 0]
 
 
 def _format_fields(template: str, fields: dict[str, str]) -> str:

@@ -11,18 +11,17 @@ import pytest
 
 from lsp_server import regions, syntax
 from lsp_server.assist import Assistant, FixRequest, FixResult, Problem, SearchFixSession
-from lsp_server.assist.fix_search import (
+from lsp_server.assist.fix_candidates import (
     ADDED_PRICE,
     REMOVED_PRICE,
     EditCandidate,
-    EditSearch,
-    _tail_lines,
     best_candidate,
-    can_search,
     edit_price,
+    first_token_gain,
 )
+from lsp_server.assist.fix_search import MARGIN, EditSearch, _tail_lines, can_search
 from lsp_server.config import Settings
-from lsp_server.engines.base import CancelToken, Engine
+from lsp_server.engines.base import CancelToken, Engine, TokenChoice
 from lsp_server.models import load_engine
 from tests.tiny_gguf import write_tiny_gguf
 from tests.unit.conftest import AVERAGE_SOURCE as SOURCE
@@ -31,8 +30,8 @@ NEEDLE = "len(value)"
 
 
 def candidate(**changes: object) -> EditCandidate:
-    base = EditCandidate(line=0, text="x = 1", kind="substitution", offset=0, errors=0, price=0.0,
-                     first_gain=0.0)
+    base = EditCandidate(start=0, end=1, text="y", kind="operator", line=0, errors=0,
+                         price=0.0, first_gain=0.0)
     return replace(base, **changes)  # type: ignore[arg-type]
 
 
@@ -45,21 +44,35 @@ def test_removing_words_costs_more_than_adding_them() -> None:
 
 def test_a_better_parse_wins_over_a_better_score() -> None:
     likelier = candidate(errors=1, first_gain=9.0)
-    parses = candidate(text="x = 2", errors=0, first_gain=-1.0)
-    assert best_candidate([likelier, parses], errors_before=1) is parses
+    parses = candidate(text="z", errors=0, first_gain=-1.0)
+    assert best_candidate([likelier, parses], errors_before=1, margin=1.0) is parses
 
 
-def test_a_change_must_gain_more_than_it_costs() -> None:
-    assert best_candidate([candidate(first_gain=2.0, price=3.0)], errors_before=0) is None
-    paying = candidate(first_gain=4.0, price=3.0)
-    assert best_candidate([paying], errors_before=0) is paying
-    assert best_candidate([], errors_before=0) is None
+def test_a_change_must_beat_the_code_as_it_is_by_the_margin() -> None:
+    assert best_candidate([candidate(first_gain=2.0, price=3.0)], 0, 0.0) is None
+    assert best_candidate([candidate(first_gain=1.5, price=0.5)], 0, MARGIN) is None
+    paying = candidate(first_gain=4.0, price=3.0, bonus=0.5)
+    assert paying.score == 1.5
+    assert best_candidate([paying], errors_before=0, margin=1.0) is paying
+    assert best_candidate([], errors_before=0, margin=1.0) is None
 
 
 def test_candidates_measured_on_the_following_code_outrank_the_rest() -> None:
-    measured = candidate(first_gain=0.5, gain=1.0)
-    unmeasured = candidate(text="y = 1", first_gain=9.0)
-    assert best_candidate([unmeasured, measured], errors_before=0) is measured
+    measured = candidate(first_gain=0.5, gain=2.0)
+    unmeasured = candidate(text="z", first_gain=9.0)
+    assert best_candidate([unmeasured, measured], 0, 1.0) is measured
+
+
+def test_a_first_estimate_comes_from_the_alternatives_read() -> None:
+    read = "if a < b:\n"
+    choices = [TokenChoice(0, "if", -0.1, ()), TokenChoice(2, " a", -1.0, ()),
+               TokenChoice(4, " <", -2.0, ((" <=", -0.5), (" >", -3.0))),
+               TokenChoice(6, " b", -0.2, ()), TokenChoice(8, ":", -0.1, ())]
+    assert first_token_gain(choices, read, 5, 6, "<=") == 1.5  # " <=" was listed
+    assert first_token_gain(choices, read, 5, 6, ">") == -1.0
+    # Not listed: below the last listed alternative.
+    assert first_token_gain(choices, read, 5, 6, "==") < -1.0
+    assert candidate(start=2, end=3, text="xy").apply("abcd") == "abxyd"
 
 
 def test_context_keeps_whole_lines_from_the_end() -> None:
@@ -113,6 +126,7 @@ def test_the_search_reads_the_code_and_proposes_one_line_that_parses(
     # before, never a line turned into a comment.
     assert all(c.errors == 0 for c in session.search.candidates)
     assert all(not c.text.lstrip().startswith("#") for c in session.search.candidates)
+    assert stats.structural > 0 and stats.scored > 0
     assert result.reason in ("ok", "unchanged"), result.message
     if result.ok:
         fixed = regions.apply_edits(SOURCE, list(result.edits))
@@ -157,10 +171,12 @@ def test_code_too_long_for_the_context_is_left_alone(tmp_path: Path) -> None:
 def test_respacing_a_line_is_never_proposed(assistant: Assistant) -> None:
     session = search_session(assistant)
     run(session)
-    for found in session.search.candidates:
-        old = session.search.lines[found.line]
-        assert found.text.split() != old.split()
-        assert edit_price(old, found.text) > 0
+    search = session.search
+    for found in search.candidates:
+        old = search.lines[found.line]
+        new = regions.split_lines(search.new_region_text(found))[found.line]
+        assert new.split() != old.split() or "\n" in found.text
+        assert edit_price(old, new) > 0 or "\n" in found.text
 
 
 TO_BASE = """def to_base(num, b):
