@@ -38,8 +38,6 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from lsp_server import regions  # noqa: E402
-from scripts import fix_synthetic  # noqa: E402
-from scripts.fix_synthetic import SyntheticTask  # noqa: E402
 from lsp_server.assist import Assistant, FixRequest, FixResult, Problem  # noqa: E402
 from lsp_server.config import FIX_METHODS, Settings  # noqa: E402
 from lsp_server.engines.base import (  # noqa: E402
@@ -50,6 +48,8 @@ from lsp_server.engines.base import (  # noqa: E402
 )
 from lsp_server.models import load_engine  # noqa: E402
 from lsp_server.offline import enforce_offline_environment  # noqa: E402
+from scripts import fix_synthetic  # noqa: E402
+from scripts.fix_synthetic import SyntheticTask  # noqa: E402
 
 DEFAULT_BENCH = ROOT.parent / "shared" / "bench" / "quixbugs"
 RUNNER = Path(__file__).resolve().parent / "quixbugs_runner.py"

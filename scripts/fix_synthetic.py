@@ -79,7 +79,8 @@ def run(program: str, test: str, entry: str) -> dict[str, object]:
 
 
 def load(count: int, seed: int = SEED) -> list[SyntheticTask]:
-    rows = [json.loads(line) for line in gzip.open(DATA, "rt")]
+    with gzip.open(DATA, "rt") as lines:
+        rows = [json.loads(line) for line in lines]
     seen: set[str] = set()
     tasks: list[SyntheticTask] = []
     draw = random.Random(seed)
