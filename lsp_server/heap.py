@@ -11,7 +11,6 @@ the threshold is fixed instead. (On other C libraries there is nothing to do.)
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import logging
 from functools import cache
 from typing import Any
@@ -21,12 +20,13 @@ log = logging.getLogger(__name__)
 
 @cache
 def _libc() -> Any:
-    name = ctypes.util.find_library("c")
+    # The process's own symbols: glibc's when it runs on glibc. (ctypes.util.find_library
+    # would start /sbin/ldconfig, a process the server has no business starting.)
     try:
-        libc = ctypes.CDLL(name) if name else None
+        libc = ctypes.CDLL(None)
     except OSError:
         return None
-    return libc if libc is not None and hasattr(libc, "malloc_trim") else None
+    return libc if hasattr(libc, "malloc_trim") else None
 
 
 M_MMAP_THRESHOLD = -3  # mallopt's parameter number in glibc's malloc.h

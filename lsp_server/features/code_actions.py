@@ -42,7 +42,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from lsprotocol import types
-from pygls.exceptions import JsonRpcInvalidParams
+from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
 
 from .. import regions
 from ..assist import FixRequest, Problem
@@ -110,9 +110,17 @@ def register(server: HearthServer) -> None:
         outcome = await _fix(ls, args[0])
         applied = False
         if outcome.edit is not None:
-            response = await ls.workspace_apply_edit_async(types.ApplyWorkspaceEditParams(
-                edit=outcome.edit, label="hearth fix"))
-            applied = bool(response.applied)
+            try:
+                response = await ls.workspace_apply_edit_async(types.ApplyWorkspaceEditParams(
+                    edit=outcome.edit, label="hearth fix"))
+                applied = bool(response.applied)
+            except JsonRpcException as refused:  # an editor without workspace/applyEdit
+                ls.show(types.MessageType.Warning,
+                        f"hearth: the editor did not apply the fix: {refused}")
+            else:
+                if not applied:
+                    ls.show(types.MessageType.Warning, "hearth: the editor did not apply the fix"
+                            + (f": {response.failure_reason}" if response.failure_reason else ""))
         else:
             ls.show(types.MessageType.Info, f"hearth: no fix: {outcome.message}")
         return {"reason": outcome.reason, "message": outcome.message, "applied": applied}

@@ -47,6 +47,12 @@ class Wire:
 
         client.protocol.structure_message = recording  # type: ignore[method-assign]
         client.feature("hearth/status")(lambda params: None)
+        self.edits: list[types.ApplyWorkspaceEditParams] = []
+
+        @client.feature(types.WORKSPACE_APPLY_EDIT)  # type: ignore[untyped-decorator]
+        def apply_edit(params: types.ApplyWorkspaceEditParams) -> types.ApplyWorkspaceEditResult:
+            self.edits.append(params)  # as an editor does: hearth.fix applies its edit this way
+            return types.ApplyWorkspaceEditResult(applied=True)
 
     def statuses(self) -> list[dict[str, Any]]:
         return [m["params"] for m in self.messages if m.get("method") == "hearth/status"]
