@@ -17,7 +17,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from .languages import language_for_path
-from .syntax import Import, Parsed, Symbol
+from .syntax_outline import Import, Symbol
+from .syntax_trees import Parsed
 from .workspace_files import FileRules
 
 log = logging.getLogger(__name__)

@@ -40,7 +40,8 @@ from .index import WorkspaceIndex
 from .project_context import ContextBuilder
 from .prompts import Template
 from .repo_context import render_completion
-from .syntax import MAX_TREE_CHARS, Parsed
+from .syntax import MAX_TREE_CHARS
+from .syntax_trees import Parsed
 from .workspace_files import excluded
 
 

@@ -27,7 +27,8 @@ from . import languages, project_helpers
 from .context import TokenCounter, Window
 from .index import WorkspaceIndex, identifiers
 from .project_helpers import Helper
-from .syntax import Import, Parsed, Symbol
+from .syntax_outline import Import, Symbol
+from .syntax_trees import Parsed
 from .workspace_files import is_secret
 
 NEAR_LINES = 8  # lines above the cursor whose identifiers count as "used near the cursor"

@@ -23,7 +23,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
 from .index import FileEntry, WorkspaceIndex
-from .syntax import Import, Parsed, Symbol
+from .syntax_outline import Import, Symbol
+from .syntax_trees import Parsed
 
 MAX_HELPERS = 3
 CONTEXT_LINES = 12  # lines above the cursor whose words say what is being written

@@ -22,7 +22,8 @@ from functools import cached_property
 from . import holes, languages, project_helpers
 from .engines.base import BranchingEngine, CancelToken, Generation, GenerationParams, Prompt
 from .project_helpers import Helper
-from .syntax import Parsed, error_nodes
+from .syntax import error_nodes
+from .syntax_trees import Parsed
 
 WIDTH = 4  # first tokens tried per start
 # log-probability (nats) credited to a candidate calling a helper the project offers at the

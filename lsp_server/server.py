@@ -34,7 +34,7 @@ from .documents import DocumentStore, Encoding
 from .index import WorkspaceIndex
 from .protocol import HearthProtocol
 from .service import Level, ModelService, NoProgress, Progress
-from .syntax import DocumentTrees
+from .syntax_trees import DocumentTrees
 from .watcher import WorkspaceWatcher
 from .workspace_files import private_document
 

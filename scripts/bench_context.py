@@ -145,7 +145,7 @@ def context_rows(keystrokes: int, threads: int) -> list[Row]:
     from lsp_server.models import embedded_model_path, load_engine
     from lsp_server.pipeline import CompletionPipeline, CompletionRequest
     from lsp_server.prompts import choose_completion_template, completion_templates
-    from lsp_server.syntax import DocumentTrees
+    from lsp_server.syntax_trees import DocumentTrees
     from lsp_server.workspace_files import FileRules
 
     with tempfile.TemporaryDirectory(prefix="hearth-context-") as tmp:

@@ -13,7 +13,9 @@ can score text (local engines): hearth searches for the small edit the model fin
 
 Modules: requests.py (what is asked and answered), assistant.py (the entry point for one
 engine), session.py (the resumable generation), rewrite.py (fixes the model writes),
-search_session.py + fix_search.py (fixes found by search), explain.py (explanations).
+search_session.py + fix_search.py (fixes found by search; with fix_reading.py, fix_candidates.py,
+mutations.py + scope_names.py, dataflow.py), explain.py (explanations; with code_facts.py +
+tree_reading.py).
 
 A session is advanced by the worker until it is done. Between tokens it yields when a more urgent
 job (a completion) waits, so a long fix never delays ghost text: the next step resumes from the

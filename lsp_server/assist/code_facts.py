@@ -10,41 +10,46 @@ what the code does. Facts are keys of a template table (``[facts.<locale>]`` in
 prompts/explain.toml) with code snippets as values, so they read in the editor's language.
 
 The rules know the node names of Python and of the C family (JavaScript, TypeScript, Java, C,
-Go...); other languages get fewer facts, never wrong ones.
+Go...), listed in tree_reading.py; other languages get fewer facts, never wrong ones.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from tree_sitter import Node
 
 from .. import syntax
+from .tree_reading import (
+    ASSIGNMENTS,
+    AUGMENTED,
+    BINARY,
+    CALLS,
+    COMPARISON,
+    ELSE_IFS,
+    ELSES,
+    FUNCTION_TYPES,
+    HANDLERS,
+    IFS,
+    LITERAL_TYPES,
+    LOOPS,
+    RAISES,
+    RETURNS,
+    Reader,
+    condition_of,
+    handler_of,
+    inside_loop,
+    is_call_statement,
+    named,
+    top_nodes,
+    walk,
+)
 
-MAX_SNIPPET = 60  # characters of code quoted in a fact
 MAX_FACTS = 10
 MAX_WRONG = 4
 
-_FUNCTION_TYPES = {"function_definition", "function_declaration", "method_definition",
-                   "method_declaration", "arrow_function", "function_expression",
-                   "function_item", "generator_function_declaration"}
-_IFS = {"if_statement"}
-_ELSE_IFS = {"elif_clause"}
-_ELSES = {"else_clause"}
-_LOOPS = {"for_statement", "for_in_statement", "while_statement", "do_statement",
-          "enhanced_for_statement", "for_range_loop"}
-_RETURNS = {"return_statement"}
-_RAISES = {"raise_statement", "throw_statement"}
-_HANDLERS = {"except_clause", "catch_clause"}
-_AUGMENTED = {"augmented_assignment", "augmented_assignment_expression"}
-_ASSIGNMENTS = {"assignment", "assignment_expression"}
-_CALLS = {"call", "call_expression"}
-_BINARY = {"binary_operator", "binary_expression"}
-_COMPARISON = {"comparison_operator", "binary_expression"}
-_LITERAL_TYPES = {"integer", "float", "number", "string", "true", "false", "none", "null",
-                  "list", "array", "dictionary", "object"}
 _MAX_WORDS = {"max", "maximum", "largest", "biggest", "highest", "greatest", "most", "top"}
 _MIN_WORDS = {"min", "minimum", "smallest", "lowest", "least", "fewest"}
 
@@ -79,21 +84,6 @@ class CodeFacts:
         return render(self.does, MAX_FACTS), render(self.wrong, MAX_WRONG)
 
 
-class _Reader:
-    def __init__(self, text: str, data: bytes) -> None:
-        self.text, self.data = text, data
-
-    def of(self, node: Node | None, limit: int = MAX_SNIPPET) -> str:
-        if node is None:
-            return ""
-        snippet = " ".join(self.data[node.start_byte:node.end_byte]
-                           .decode("utf-8", "replace").split())
-        if node.type == "parenthesized_expression" and snippet.startswith("(") \
-                and snippet.endswith(")"):
-            snippet = snippet[1:-1].strip()
-        return snippet if len(snippet) <= limit else snippet[:limit - 1].rstrip() + "…"
-
-
 def code_facts(text: str, language_id: str, start: int, end: int) -> CodeFacts:
     """The facts about ``text[start:end]`` (a function, or any lines)."""
     tree = syntax.parse(text, language_id)
@@ -102,15 +92,15 @@ def code_facts(text: str, language_id: str, start: int, end: int) -> CodeFacts:
         return facts
     data = text.encode("utf-8", "surrogatepass")
     b_start, b_end = syntax.byte_offset(text, start), syntax.byte_offset(text, end)
-    reader = _Reader(text, data)
-    roots = _roots(tree.root_node, b_start, b_end)
-    function = next((r for r in roots if r.type in _FUNCTION_TYPES), None)
+    reader = Reader(text, data)
+    roots = top_nodes(tree.root_node, b_start, b_end)
+    function = next((r for r in roots if r.type in FUNCTION_TYPES), None)
     name = reader.of(function.child_by_field_name("name")) if function is not None else ""
     python = language_id == "python"
     returns: list[Node] = []
     for root in roots:
-        for node in _walk(root):
-            if node.type in _FUNCTION_TYPES and node not in roots:
+        for node in walk(root):
+            if node.type in FUNCTION_TYPES and node not in roots:
                 continue
             _read_node(reader, node, name, facts, returns)
     _read_returns(reader, returns, function, python, facts)
@@ -119,54 +109,21 @@ def code_facts(text: str, language_id: str, start: int, end: int) -> CodeFacts:
     return facts
 
 
-def _roots(root: Node, b_start: int, b_end: int) -> list[Node]:
-    """The top nodes inside the range (one function, usually)."""
-    found: list[Node] = []
-    stack = [root]
-    while stack:
-        node = stack.pop()
-        if node.end_byte <= b_start or node.start_byte >= b_end:
-            continue
-        if node.start_byte >= b_start and node.end_byte <= b_end and node.is_named:
-            found.append(node)
-            continue
-        stack.extend(reversed(node.children))
-    return found
-
-
-def _named(node: Node | None, index: int) -> Node | None:
-    """The node's ``index``-th named child, or None."""
-    if node is None or index >= node.named_child_count:
-        return None
-    return node.named_child(index)
-
-
-def _walk(node: Node) -> Iterator[Node]:
-    """Nodes in document order, not descending into nested functions (they are read as one
-    statement of their own)."""
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        yield current
-        if current is node or current.type not in _FUNCTION_TYPES:
-            stack.extend(reversed(current.children))
-
-
-def _read_node(reader: _Reader, node: Node, name: str, facts: CodeFacts,
+def _read_node(reader: Reader, node: Node, name: str, facts: CodeFacts,
                returns: list[Node]) -> None:
     kind = node.type
-    if kind in _CALLS and name:
+    if kind in CALLS and name:
         callee = node.child_by_field_name("function")
         if callee is not None and reader.of(callee) in (name, f"self.{name}", f"this.{name}") \
                 and not any(f.key == "calls_itself" for f in facts.does):
             facts.does.append(Fact("calls_itself", (("call", reader.of(node)),)))
-    if kind in _RETURNS:
+    if kind in RETURNS:
         returns.append(node)
-    elif kind in _LOOPS:
+    elif kind in LOOPS:
         _read_loop(reader, node, facts)
-    elif kind in _RAISES:
-        value = _named(node, 0)
-        condition = _condition_of(reader, node)
+    elif kind in RAISES:
+        value = named(node, 0)
+        condition = condition_of(reader, node)
         if value is None:
             facts.does.append(Fact("reraises_when", (("condition", condition),))
                               if condition else Fact("reraises"))
@@ -175,28 +132,28 @@ def _read_node(reader: _Reader, node: Node, name: str, facts: CodeFacts,
                                                     ("condition", condition))))
         else:
             facts.does.append(Fact("raises", (("error", reader.of(value)),)))
-    elif (kind in _AUGMENTED or _is_call_statement(node)) and _inside_loop(node):
-        condition = _condition_of(reader, node, stop_at_loop=True)
+    elif (kind in AUGMENTED or is_call_statement(node)) and inside_loop(node):
+        condition = condition_of(reader, node, stop_at_loop=True)
         statement = reader.of(node)
         if condition:
             facts.does.append(Fact("updates_when", (("statement", statement),
                                                      ("condition", condition))))
         else:
             facts.does.append(Fact("updates", (("statement", statement),)))
-    elif kind in _IFS:
+    elif kind in IFS:
         _read_if(reader, node, facts)
-    elif kind in _HANDLERS:
+    elif kind in HANDLERS:
         body = node.child_by_field_name("body") or (node.named_children[-1]
                                                     if node.named_children else None)
         if body is not None and reader.of(body) in ("pass", "{}", "{ }"):
             facts.wrong.append(Fact("swallowed"))
-    elif kind in _BINARY:
+    elif kind in BINARY:
         _read_division(reader, node, facts)
-    elif _is_call_statement(node):
+    elif is_call_statement(node):
         facts.does.append(Fact("calls", (("call", reader.of(node)),)))
 
 
-def _read_loop(reader: _Reader, node: Node, facts: CodeFacts) -> None:
+def _read_loop(reader: Reader, node: Node, facts: CodeFacts) -> None:
     kind = node.type
     if kind in ("for_statement", "for_in_statement", "enhanced_for_statement",
                 "for_range_loop") and node.child_by_field_name("right") is not None:
@@ -219,13 +176,13 @@ def _read_loop(reader: _Reader, node: Node, facts: CodeFacts) -> None:
         _read_loop_body(reader, body, facts)
 
 
-def _declared(reader: _Reader, target: Node | None) -> str:
+def _declared(reader: Reader, target: Node | None) -> str:
     """``x`` of ``const x`` (JavaScript's declarations are part of the loop's left side)."""
     text = reader.of(target)
     return re.sub(r"^(const|let|var)\s+", "", text)
 
 
-def _read_range(reader: _Reader, iterable: Node, facts: CodeFacts) -> bool:
+def _read_range(reader: Reader, iterable: Node, facts: CodeFacts) -> bool:
     """Whether ``range(…)`` counts down; ``range(n - 1, 0, -1)`` never reaches 0."""
     if iterable.type != "call" or reader.of(iterable.child_by_field_name("function")) != "range":
         return False
@@ -237,31 +194,31 @@ def _read_range(reader: _Reader, iterable: Node, facts: CodeFacts) -> bool:
     return backwards
 
 
-def _read_loop_body(reader: _Reader, body: Node, facts: CodeFacts) -> None:
+def _read_loop_body(reader: Reader, body: Node, facts: CodeFacts) -> None:
     """A loop that returns on its first pass, and a variable reset before it is updated."""
     statements = [c for c in body.named_children if c.type != "comment"]
-    branches = any(c.type in _IFS | {"continue_statement", "try_statement", "break_statement"}
+    branches = any(c.type in IFS | {"continue_statement", "try_statement", "break_statement"}
                    for c in statements)
-    if statements and statements[-1].type in _RETURNS and not branches:
+    if statements and statements[-1].type in RETURNS and not branches:
         facts.wrong.append(Fact("returns_first_pass"))
     set_to: dict[str, str] = {}
     for statement in statements:
-        inner = _named(statement, 0) if statement.type == "expression_statement" \
+        inner = named(statement, 0) if statement.type == "expression_statement" \
             and statement.named_child_count else statement
         if inner is None:
             continue
-        if inner.type in _ASSIGNMENTS:
+        if inner.type in ASSIGNMENTS:
             left, right = inner.child_by_field_name("left"), inner.child_by_field_name("right")
-            if left is not None and right is not None and right.type in _LITERAL_TYPES:
+            if left is not None and right is not None and right.type in LITERAL_TYPES:
                 set_to[reader.of(left)] = reader.of(right)
-        elif inner.type in _AUGMENTED:
+        elif inner.type in AUGMENTED:
             target = reader.of(inner.child_by_field_name("left"))
             if target in set_to:
                 facts.wrong.append(Fact("reset_in_loop", (("target", target),
                                                           ("value", set_to[target]))))
 
 
-def _read_if(reader: _Reader, node: Node, facts: CodeFacts) -> None:
+def _read_if(reader: Reader, node: Node, facts: CodeFacts) -> None:
     """``if a < b: b = a`` keeps the smaller value in ``b``; a branch that an earlier one
     shadows (``n % 15 == 0`` tested after ``n % 3 == 0``)."""
     condition = node.child_by_field_name("condition")
@@ -295,18 +252,18 @@ def _chain(node: Node) -> list[Node]:
         if condition is not None:
             conditions.append(condition)
         for clause in current.children:
-            other = clause.child_by_field_name("condition") if clause.type in _ELSE_IFS \
+            other = clause.child_by_field_name("condition") if clause.type in ELSE_IFS \
                 else None
             if other is not None:
                 conditions.append(other)
         alternative = current.child_by_field_name("alternative")
-        nested = _named(alternative, 0) if alternative is not None \
-            and alternative.type in _ELSES and alternative.named_child_count == 1 else None
-        current = nested if nested is not None and nested.type in _IFS else None
+        nested = named(alternative, 0) if alternative is not None \
+            and alternative.type in ELSES and alternative.named_child_count == 1 else None
+        current = nested if nested is not None and nested.type in IFS else None
     return conditions
 
 
-def _divisible(reader: _Reader, condition: Node | None) -> tuple[str, int] | None:
+def _divisible(reader: Reader, condition: Node | None) -> tuple[str, int] | None:
     """``x % 3 == 0`` → (x, 3)."""
     if condition is None:
         return None
@@ -316,19 +273,19 @@ def _divisible(reader: _Reader, condition: Node | None) -> tuple[str, int] | Non
     return match.group(1), int(match.group(2))
 
 
-def _kept_extreme(reader: _Reader, condition: Node, consequence: Node) -> tuple[str, str] | None:
+def _kept_extreme(reader: Reader, condition: Node, consequence: Node) -> tuple[str, str] | None:
     """(``keeps_smaller`` or ``keeps_larger``, target) for ``if a < b: b = a`` and the like."""
     if condition.type == "parenthesized_expression" and condition.named_child_count == 1:
-        condition = _named(condition, 0) or condition
-    if condition.type not in _COMPARISON or condition.named_child_count != 2:
+        condition = named(condition, 0) or condition
+    if condition.type not in COMPARISON or condition.named_child_count != 2:
         return None
     operator = next((c for c in condition.children if not c.is_named), None)
     if operator is None or operator.type not in ("<", "<=", ">", ">="):
         return None
     left, right = (reader.of(c) for c in condition.named_children)
-    statements = [_named(c, 0) if c.type == "expression_statement" else c
+    statements = [named(c, 0) if c.type == "expression_statement" else c
                   for c in consequence.named_children if c.type != "comment"]
-    if len(statements) != 1 or statements[0] is None or statements[0].type not in _ASSIGNMENTS:
+    if len(statements) != 1 or statements[0] is None or statements[0].type not in ASSIGNMENTS:
         return None
     target = reader.of(statements[0].child_by_field_name("left"))
     value = reader.of(statements[0].child_by_field_name("right"))
@@ -340,7 +297,7 @@ def _kept_extreme(reader: _Reader, condition: Node, consequence: Node) -> tuple[
     return None
 
 
-def _read_division(reader: _Reader, node: Node, facts: CodeFacts) -> None:
+def _read_division(reader: Reader, node: Node, facts: CodeFacts) -> None:
     operator = node.child_by_field_name("operator")
     right = node.child_by_field_name("right")
     if operator is None or operator.type not in ("/", "//", "%") or right is None:
@@ -350,24 +307,24 @@ def _read_division(reader: _Reader, node: Node, facts: CodeFacts) -> None:
         return
     name = match.group(1) or match.group(2)
     function = node.parent
-    while function is not None and function.type not in _FUNCTION_TYPES:
+    while function is not None and function.type not in FUNCTION_TYPES:
         function = function.parent
     scope = function or node
     guarded = any(re.search(rf"\b{re.escape(name)}\b", reader.of(c, 10_000))
-                  for c in _walk(scope) if c.type in _IFS | _ELSE_IFS | {"assert_statement"}
+                  for c in walk(scope) if c.type in IFS | ELSE_IFS | {"assert_statement"}
                   and c.child_by_field_name("condition") is not None
                   and c.child_by_field_name("condition") != node)
     if not guarded:
         facts.wrong.append(Fact("empty_division", (("name", name),)))
 
 
-def _read_returns(reader: _Reader, returns: list[Node], function: Node | None, python: bool,
+def _read_returns(reader: Reader, returns: list[Node], function: Node | None, python: bool,
                   facts: CodeFacts) -> None:
     guarded_before = False
     for node in returns:
-        value = _named(node, 0)
-        condition = _condition_of(reader, node)
-        handler = _handler_of(node)
+        value = named(node, 0)
+        condition = condition_of(reader, node)
+        handler = handler_of(node)
         if value is None:
             continue
         if handler:
@@ -381,18 +338,18 @@ def _read_returns(reader: _Reader, returns: list[Node], function: Node | None, p
             facts.does.append(Fact("returns_otherwise", (("value", reader.of(value)),)))
         else:
             facts.does.append(Fact("returns", (("value", reader.of(value)),)))
-    if function is not None and python and not any(_named(n, 0) for n in returns) \
-            and not any(n.type == "yield" for n in _walk(function)):
+    if function is not None and python and not any(named(n, 0) for n in returns) \
+            and not any(n.type == "yield" for n in walk(function)):
         facts.does.append(Fact("returns_nothing"))
     if function is not None and any(n.type in ("yield", "yield_expression")
-                                    for n in _walk(function)):
-        value = next((_named(n, 0) for n in _walk(function)
+                                    for n in walk(function)):
+        value = next((named(n, 0) for n in walk(function)
                       if n.type in ("yield", "yield_expression") and n.named_child_count), None)
         if value is not None:
             facts.does.append(Fact("yields", (("value", reader.of(value)),)))
 
 
-def _read_function(reader: _Reader, function: Node, name: str, facts: CodeFacts) -> None:
+def _read_function(reader: Reader, function: Node, name: str, facts: CodeFacts) -> None:
     """A name that says the opposite of what the code keeps; parameters never used."""
     words = {w.lower() for w in re.findall(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])", name)}
     keeps = {f.key for f in facts.does}
@@ -404,7 +361,7 @@ def _read_function(reader: _Reader, function: Node, name: str, facts: CodeFacts)
     body = function.child_by_field_name("body")
     if parameters is None or body is None:
         return
-    used = {reader.of(n) for n in _walk(body) if n.type == "identifier"}
+    used = {reader.of(n) for n in walk(body) if n.type == "identifier"}
     for parameter in parameters.named_children:
         node = parameter if parameter.type == "identifier" else \
             parameter.child_by_field_name("name") or parameter.child_by_field_name("pattern")
@@ -418,56 +375,3 @@ def _read_function(reader: _Reader, function: Node, name: str, facts: CodeFacts)
                 and parameter.type in ("default_parameter", "typed_default_parameter"):
             facts.wrong.append(Fact("mutable_default", (("name", param),
                                                         ("value", reader.of(default)))))
-
-
-def _condition_of(reader: _Reader, node: Node, stop_at_loop: bool = False) -> str:
-    """The condition of the innermost branch ``node`` is in ("" if none): ``cond`` in the
-    ``if`` branch, ``not (cond)`` in the ``else`` of a single ``if``."""
-    child, parent = node, node.parent
-    while parent is not None and parent.type not in _FUNCTION_TYPES:
-        if stop_at_loop and parent.type in _LOOPS:
-            return ""
-        if parent.type in _IFS | _ELSE_IFS:
-            condition = parent.child_by_field_name("condition")
-            if condition is not None and child == parent.child_by_field_name("consequence"):
-                return reader.of(condition)
-        if parent.type in _ELSES and parent.parent is not None:
-            owner = parent.parent
-            condition = owner.child_by_field_name("condition")
-            clauses = [c for c in owner.children if c.type in _ELSE_IFS]
-            if condition is not None and not clauses:
-                return f"not ({reader.of(condition)})" if " " in reader.of(condition) \
-                    else f"not {reader.of(condition)}"
-            return ""
-        child, parent = parent, parent.parent
-    return ""
-
-
-def _handler_of(node: Node) -> str:
-    parent = node.parent
-    while parent is not None and parent.type not in _FUNCTION_TYPES:
-        if parent.type in _HANDLERS:
-            caught = next((c for c in parent.named_children
-                           if c.type not in ("block", "statement_block", "comment")), None)
-            if caught is None:
-                return "an error"
-            return caught.text.decode("utf-8", "replace").split(" as ")[0] \
-                if caught.text else "an error"
-        parent = parent.parent
-    return ""
-
-
-def _is_call_statement(node: Node) -> bool:
-    """A call made for its effect (``items.append(x)``), not for its value."""
-    parent = node.parent
-    return node.type in _CALLS and parent is not None \
-        and parent.type == "expression_statement" and parent.named_child_count == 1
-
-
-def _inside_loop(node: Node) -> bool:
-    parent = node.parent
-    while parent is not None and parent.type not in _FUNCTION_TYPES:
-        if parent.type in _LOOPS:
-            return True
-        parent = parent.parent
-    return False

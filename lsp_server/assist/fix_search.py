@@ -9,7 +9,7 @@ needs and lets the model judge them:
 1. read: each token of the lines that may hold the bug, with its log-probability and the
    model's likeliest other tokens there (``TokenScoringEngine.token_choices``); the lines are
    the function's body, around the problem's line when a diagnostic or a traceback points at
-   one;
+   one (fix_reading.py);
 2. propose, two ways: *structural* edits of the usual one-token bug classes, made by rule from
    the syntax tree (mutations.py: ``<`` for ``<=``, ``j`` for ``j - 1``, another variable in
    scope, a negation, operands swapped, ...), and the *model's own* edits where it most
@@ -57,6 +57,7 @@ from ..regions import Region
 from . import dataflow
 from . import fix_candidates as fc
 from .fix_candidates import EditCandidate
+from .fix_reading import ReadPlan, plan_reading
 from .mutations import mutations
 
 ALTERNATIVES = 2  # the model's likeliest other tokens tried at each place
@@ -67,11 +68,7 @@ SCORED_STRUCTURAL = 40  # structural candidates measured to the end of their lin
 SCORED_MODEL = 4  # and the model's own
 SCORED_LONG = 8  # the best of which are measured again, to the end of the next line
 BATCH = 8  # texts measured at once (the engine's parallel sequences)
-WINDOW_LINES = 1  # lines after the changed one that the second measure covers
 REWRITE_TOKENS = 32  # a rewritten line longer than this is not a small edit
-READ_TOKENS = 320  # at most this much of the region is read (the lines around the problem)
-READ_CHUNK = 64  # tokens read per step
-CONTEXT_TOKENS = 384  # of the document before the region, as the model's context
 MARGIN = 1.0  # a candidate must score above this (nats) to be proposed
 
 
@@ -112,9 +109,6 @@ class EditSearch:
         self.region = region
         self.region_text = region.text(text)
         self.lines = regions.split_lines(self.region_text)
-        self.line_offsets = [0]  # where each line starts in the region's text
-        for line in self.lines:
-            self.line_offsets.append(self.line_offsets[-1] + len(line) + 1)
         self.problem_lines = [i for i in problem_lines if 0 <= i < len(self.lines)]
         self.focus_line = focus_line
         self.header = header
@@ -124,14 +118,11 @@ class EditSearch:
         self.candidates: list[EditCandidate] = []
         self._steps: deque[Callable[[CancelToken], bool]] = deque([self._plan])
         self._originals: dict[tuple[int, int], float] = {}  # (anchor, end) → log P(original)
-        # Set by _plan.
-        self.context = ""
-        self.first_line = self.last_line = 0
-        self.candidate_lines: set[int] = set()
-        self.read_text = ""
-        self.read_base = 0  # offset of the read text in the region's text
-        self.line_starts: list[int] = []  # offsets of the read lines in the read text
-        self.chunks: list[int] = []  # offsets where reading steps begin (line starts)
+        self.reading = ReadPlan()  # what is read of the region: set by _plan
+
+    @property
+    def context(self) -> str:
+        return self.reading.context
 
     @property
     def done(self) -> bool:
@@ -155,64 +146,16 @@ class EditSearch:
 
     # -- planning ---------------------------------------------------------------------------
     def _plan(self, _cancel: CancelToken) -> bool:
-        count = self.engine.count_tokens
-        body_start = 1 if self.region.kind == "function" and len(self.lines) > 1 else 0
-        body = [i for i in range(body_start, len(self.lines)) if self.lines[i].strip()]
-        if not body:
-            return True
-        # The lines read: the body, or as much of it as fits around the problem (or the range
-        # asked about), and the window lines after the last candidate line.
         centre = self.problem_lines[0] if self.problem_lines else self.focus_line
-        centre = min(max(centre, body[0]), body[-1])
-        sizes = {i: count(self.lines[i]) + 1 for i in range(len(self.lines))}
-        first = last = centre
-        used = sizes[centre]
-        while True:
-            grew = False
-            for candidate in (last + 1, first - 1):
-                if body[0] <= candidate <= body[-1] and sizes[candidate] + used <= READ_TOKENS:
-                    used += sizes[candidate]
-                    first, last = min(first, candidate), max(last, candidate)
-                    grew = True
-            if not grew:
-                break
-        self.candidate_lines = {i for i in body if first <= i <= last}
-        self.first_line = first
-        self.last_line = min(last + WINDOW_LINES, len(self.lines) - 1)
-        # The model's context: the header, the document before the region (its end), and the
-        # region's lines before the first one read.
-        before = self.text[:self.region.start]
-        kept = _tail_lines(before, CONTEXT_TOKENS, count)
-        self.context = self.header + kept + "".join(f"{line}\n" for line in self.lines[:first])
-        self.read_base = self.line_offsets[first]
-        self.read_text = "".join(f"{line}\n" for line in self.lines[first:self.last_line + 1])
-        self.line_starts = [self.line_offsets[i] - self.read_base
-                            for i in range(first, self.last_line + 1)]
-        # Reading steps begin at the starts of non-blank lines (a blank line's break stays with
-        # the line before it, as the tokenizer joins them).
-        self.chunks = [0]
-        size = 0
-        for index in range(first, self.last_line + 1):
-            start = self.line_starts[index - first]
-            if size >= READ_CHUNK and self.lines[index].strip():
-                self.chunks.append(start)
-                size = 0
-            size += sizes[index]
-        for begin, end in zip(self.chunks, [*self.chunks[1:], len(self.read_text)], strict=True):
+        reading = plan_reading(self.text, self.region, self.lines, centre, self.header,
+                               self.engine.count_tokens)
+        if reading is None:
+            return True  # no body: nothing to read
+        self.reading = reading
+        for begin, end in reading.steps():
             self._steps.append(partial(self._read, begin=begin, end=end))
         self._steps.append(self._propose)
         return True
-
-    def _prompt_at(self, offset: int) -> Prompt:
-        """The context and the read text up to ``offset``, in the parts the text was read in
-        (each part is tokenized on its own, so the tokens match the reading)."""
-        parts = [(self.context, False)]
-        for begin in self.chunks:
-            if begin >= offset:
-                break
-            end = min(offset, next((c for c in self.chunks if c > begin), len(self.read_text)))
-            parts.append((self.read_text[begin:end], False))
-        return Prompt(tuple(parts))
 
     # -- reading ------------------------------------------------------------------------------
     def _read(self, cancel: CancelToken, begin: int, end: int) -> bool:
@@ -220,8 +163,10 @@ class EditSearch:
             return self._read_chunk(cancel, begin, end)
 
     def _read_chunk(self, cancel: CancelToken, begin: int, end: int) -> bool:
-        choices = self.engine.token_choices(self._prompt_at(begin), self.read_text[begin:end],
-                                            READ_ALTERNATIVES, cancel)
+        reading = self.reading
+        choices = self.engine.token_choices(reading.prompt_at(begin),
+                                            reading.read_text[begin:end], READ_ALTERNATIVES,
+                                            cancel)
         if choices is None:
             if cancel.should_stop():
                 return False
@@ -232,13 +177,6 @@ class EditSearch:
         return True
 
     # -- proposing ----------------------------------------------------------------------------
-    def _line_at(self, offset: int) -> int:
-        """The region line holding read offset ``offset``."""
-        index = 0
-        while index + 1 < len(self.line_starts) and self.line_starts[index + 1] <= offset:
-            index += 1
-        return self.first_line + index
-
     def _propose(self, _cancel: CancelToken) -> bool:
         self._propose_structural()
         self._propose_places()
@@ -248,7 +186,8 @@ class EditSearch:
     def _propose_structural(self) -> None:
         """The usual one-token bugs on the lines read, made from the syntax tree."""
         region_line = self.text.count("\n", 0, self.region.start)
-        lines = {region_line + i for i in self.candidate_lines}
+        reading = self.reading
+        lines = {region_line + i for i in reading.candidate_lines}
         seen: set[str] = set()
         for mutation in mutations(self.text, self.language_id, self.region.start,
                                   self.region.end, lines):
@@ -260,11 +199,12 @@ class EditSearch:
             errors = syntax.count_errors(changed, self.language_id)
             if (errors is not None and errors > self.errors_before) or self._adds_flaws(changed):
                 continue
-            line = self._region_line(start)
-            if self._region_line(max(start, end - 1)) not in self.candidate_lines:
+            line = reading.region_line(start)
+            if reading.region_line(max(start, end - 1)) not in reading.candidate_lines:
                 continue  # ends past the lines read
-            gain = fc.first_token_gain(self.choices, self.read_text, start - self.read_base,
-                                       end - self.read_base, mutation.text)
+            gain = fc.first_token_gain(self.choices, reading.read_text,
+                                       start - reading.read_base, end - reading.read_base,
+                                       mutation.text)
             self.candidates.append(EditCandidate(
                 start, end, mutation.text, mutation.kind, line, errors or 0,
                 fc.STRUCTURAL_PRICE, gain, bonus=self._bonus(line)))
@@ -275,14 +215,14 @@ class EditSearch:
         written token by the most (the problem's lines first)."""
         places: list[tuple[float, int, str]] = []  # (gap, choice index, alternative)
         for index, choice in enumerate(self.choices):
-            line = self._line_at(choice.start)
-            if line not in self.candidate_lines or not fc.changeable(choice.text):
+            line = self.reading.line_at(choice.start)
+            if line not in self.reading.candidate_lines or not fc.changeable(choice.text):
                 continue
             usable = [(a, lp) for a, lp in choice.alternatives if fc.insertable(a)]
             for alternative, logprob in usable[:ALTERNATIVES]:
                 places.append((logprob - choice.logprob, index, alternative))
         places.sort(key=lambda p: -p[0])
-        chosen = [p for p in places if self._line_at(self.choices[p[1]].start)
+        chosen = [p for p in places if self.reading.line_at(self.choices[p[1]].start)
                   in self.problem_lines][:PROBLEM_PLACES]
         for place in places:
             if len({p[1] for p in chosen}) >= MAX_PLACES:
@@ -306,7 +246,7 @@ class EditSearch:
         choice = self.choices[index]
         with _timer(self.stats, "explore_ms"):
             rewrites = self.engine.explore(
-                self._prompt_at(choice.start),
+                self.reading.prompt_at(choice.start),
                 GenerationParams(max_tokens=REWRITE_TOKENS, stop=("\n",)), alternatives, 1,
                 cancel)
         if cancel.should_stop():
@@ -318,13 +258,14 @@ class EditSearch:
                               rewrites: Sequence[Generation]) -> None:
         """Each alternative swapped in for the token (inserted, at a line's end), and each
         rewrite of the rest of the line, as candidates."""
-        choice = self.choices[index]
-        line = self._line_at(choice.start)
+        choice, reading = self.choices[index], self.reading
+        line = reading.line_at(choice.start)
         old = self.lines[line]
-        column = choice.start - self.line_starts[line - self.first_line]
+        line_start = reading.line_starts[line - reading.first_line]
+        column = choice.start - line_start
         at_end = choice.text.startswith("\n")
         # The original's own log-probability from here to the end of its line.
-        line_end = self.line_starts[line - self.first_line] + len(old)
+        line_end = line_start + len(old)
         own = sum(c.logprob for c in self.choices[index:] if c.start <= line_end)
         found: list[tuple[str, str, float]] = []
         for alternative in alternatives:
@@ -337,7 +278,7 @@ class EditSearch:
             if generation.stop_reason != "stop" or generation.logprob is None:
                 continue  # no line end within REWRITE_TOKENS: not a small edit
             found.append((old[:column] + generation.text, "rewrite", generation.logprob - own))
-        start = self.line_offsets[line]
+        start = reading.line_offsets[line]
         seen = {self.new_region_text(c) for c in self.candidates}
         for text, kind, gain in found:
             text = text.rstrip()
@@ -368,13 +309,6 @@ class EditSearch:
     def _keeps_names(self, line: int, old: str, new: str) -> bool:
         return fc.keeps_names(self.lines, line, old, new, self.known_names)
 
-    def _region_line(self, offset: int) -> int:
-        """The region line holding region offset ``offset``."""
-        index = 0
-        while index + 1 < len(self.lines) and self.line_offsets[index + 1] <= offset:
-            index += 1
-        return index
-
     def _bonus(self, line: int) -> float:
         return fc.PROBLEM_BONUS if line in self.problem_lines else 0.0
 
@@ -391,7 +325,7 @@ class EditSearch:
         structural = [c for c in self.candidates if c.kind not in ("substitution", "rewrite")]
         groups: dict[tuple[int, int], list[tuple[EditCandidate, str]]] = {}
         for candidate in rank(structural, SCORED_STRUCTURAL) + rank(model, SCORED_MODEL):
-            window = self._short_window(candidate)
+            window = self.reading.short_window(candidate, self.choices)
             if window is not None:
                 anchor, end, changed = window
                 groups.setdefault((anchor, end), []).append((candidate, changed))
@@ -406,7 +340,7 @@ class EditSearch:
         measured = [c for c in self.candidates if c.short_gain is not None]
         groups: dict[tuple[int, int], list[tuple[EditCandidate, str]]] = {}
         for candidate in sorted(measured, key=lambda c: (c.errors, -c.score))[:SCORED_LONG]:
-            anchor, end, changed = self._long_window(candidate)
+            anchor, end, changed = self.reading.long_window(candidate)
             groups.setdefault((anchor, end), []).append((candidate, changed))
         for (anchor, end), members in sorted(groups.items()):
             for begin in range(0, len(members), BATCH - 1):  # with the original
@@ -414,40 +348,16 @@ class EditSearch:
                                            members=members[begin:begin + BATCH - 1], long=True))
         return True
 
-    def _short_window(self, candidate: EditCandidate) -> tuple[int, int, str] | None:
-        """From the token where the change starts to the end of its line, in read offsets of
-        the original, and the changed text there."""
-        start, stop = candidate.start - self.read_base, candidate.end - self.read_base
-        token = next((c for c in self.choices if c.start <= start < c.start + max(1, len(c.text))),
-                     None)
-        if token is None:
-            return None
-        row = self._region_line(max(candidate.start, candidate.end - 1)) + 1 - self.first_line
-        wanted = self.line_starts[row] if row < len(self.line_starts) else len(self.read_text)
-        end = next((c.start for c in self.choices if c.start >= wanted), len(self.read_text))
-        changed = self.read_text[token.start:start] + candidate.text + self.read_text[stop:end]
-        return token.start, end, changed
-
-    def _long_window(self, candidate: EditCandidate) -> tuple[int, int, str]:
-        """From the start of the candidate's line to the end of the line after the change
-        (``WINDOW_LINES``), and the changed text there."""
-        anchor = self.line_starts[candidate.line - self.first_line]
-        last = self._region_line(max(candidate.start, candidate.end - 1))
-        row = min(last + WINDOW_LINES + 1 - self.first_line, len(self.line_starts))
-        end = self.line_starts[row] if row < len(self.line_starts) else len(self.read_text)
-        start, stop = candidate.start - self.read_base, candidate.end - self.read_base
-        return anchor, end, self.read_text[anchor:start] + candidate.text + self.read_text[stop:end]
-
     def _score_group(self, cancel: CancelToken, anchor: int, end: int,
                      members: list[tuple[EditCandidate, str]], long: bool) -> bool:
         """gain = log P(changed | before) - log P(original | before) over one window, for
         candidates sharing it: at once, in parallel sequences. The original's share comes from
         the reading for the short window, and is measured alongside for the long one."""
-        original = self.read_text[anchor:end]
+        original = self.reading.read_text[anchor:end]
         known = self._originals.get((anchor, end)) if long else \
             sum(c.logprob for c in self.choices if anchor <= c.start < end)
         texts = [changed for _, changed in members] + ([original] if known is None else [])
-        logprobs = self._logprobs(self._prompt_at(anchor), texts, cancel)
+        logprobs = self._logprobs(self.reading.prompt_at(anchor), texts, cancel)
         if logprobs is None:
             return not cancel.should_stop()  # stopped: runs again
         if known is None:
@@ -496,17 +406,3 @@ def _timer(stats: SearchStats, name: str) -> Iterator[None]:
     finally:
         setattr(stats, name, getattr(stats, name) + (time.monotonic() - began) * 1000)
 
-
-def _tail_lines(text: str, budget: int, count: Callable[[str], int]) -> str:
-    """The end of ``text``, whole lines, within ``budget`` tokens."""
-    if not text or count(text) <= budget:
-        return text
-    lines = text.split("\n")
-    low, high = 0, len(lines)
-    while low < high:  # the fewest leading lines to drop
-        mid = (low + high) // 2
-        if count("\n".join(lines[mid:])) <= budget:
-            high = mid
-        else:
-            low = mid + 1
-    return "\n".join(lines[low:])

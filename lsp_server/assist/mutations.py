@@ -9,22 +9,33 @@ model, so it is always small and well formed; the model only says how likely the
 it (fix_search.py). The rules are grammar-independent where they can be (operators are leaf
 tokens whose type is their text in every tree-sitter grammar); the ones about bindings, calls
 and conditions know the node names of Python and the C family (JavaScript, TypeScript, Go,
-Java, C, Rust...).
+Java, C, Rust...); what a scope binds and uses is read in scope_names.py.
 
 Offsets are str indices in the text given.
 """
 
 from __future__ import annotations
 
-import builtins
-from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal
 
 from tree_sitter import Node
 
 from .. import syntax
+from .scope_names import (
+    ATTRIBUTES,
+    CALLS,
+    IDENTIFIERS,
+    ScopeNames,
+    Source,
+    binder_of,
+    is_attribute,
+    is_callee,
+    is_declaration,
+    scope_names,
+    walk,
+)
 
 MutationKind = Literal["operator", "off-by-one", "name", "partner", "negation", "swap",
                        "drop", "unwrap", "extend", "return", "constant"]
@@ -52,25 +63,12 @@ _PARTNERS: dict[str, tuple[str, ...]] = {
     "True": ("False",), "False": ("True",), "true": ("false",), "false": ("true",),
     "break": ("continue",), "continue": ("break",),
 }
-_PYTHON_BUILTINS = frozenset(dir(builtins))
-_IDENTIFIERS = {"identifier"}
-_ATTRIBUTES = {"property_identifier", "field_identifier"}  # C family; Python: see _is_attribute
 _INTEGERS = {"integer", "number", "integer_literal", "int_literal", "decimal_integer_literal"}
-_CALLS = {"call", "call_expression", "method_invocation", "invocation_expression"}
 _ARGUMENTS = {"argument_list", "arguments"}
 _SUBSCRIPTS = {"subscript", "subscript_expression", "index_expression", "element_reference"}
 _BINARY = {"binary_operator", "binary_expression"}
 _NEGATIONS = {"not_operator", "unary_expression", "unary_operator", "prefix_unary_expression"}
 _CONDITIONAL = {"if_statement", "while_statement", "elif_clause", "do_statement"}
-_PATTERNS = {"pattern_list", "tuple_pattern", "list_pattern", "tuple", "list",
-             "expression_list", "list_splat_pattern", "parenthesized_expression",
-             "array_pattern", "object_pattern", "shorthand_property_identifier_pattern"}
-_BINDERS = {"assignment", "augmented_assignment", "for_statement", "for_in_clause",
-            "assignment_expression", "variable_declarator", "for_in_statement",
-            "short_var_declaration", "let_declaration", "named_expression", "as_pattern",
-            "with_item"}
-_COMPREHENSIONS = {"list_comprehension", "set_comprehension", "dictionary_comprehension",
-                   "generator_expression"}
 _LITERALS = {"string", "template_string", "list", "dictionary", "set", "lambda",
              "list_comprehension", "set_comprehension", "dictionary_comprehension",
              "generator_expression", "true", "false", "none", "null", "undefined",
@@ -92,36 +90,6 @@ class Mutation:
         return text[:self.start] + self.text + text[self.end:]
 
 
-@dataclass
-class _Names:
-    """What the scope binds and uses."""
-
-    variables: dict[str, Node | None]  # bound names, each with its comprehension (or None)
-    attributes: dict[bool, set[str]]  # attribute names of the file, by whether called
-    uses: Counter[str]  # occurrences of each name in the scope
-    bindings: Counter[str]  # of which bind it (parameters, assignments, loops)
-    undefined: set[str] = field(default_factory=set)  # used once in the file, bound nowhere
-
-
-class _Source:
-    """The parsed text and str offsets of its nodes."""
-
-    def __init__(self, text: str, data: bytes) -> None:
-        self.text, self.data = text, data
-        self._starts: dict[int, int] = {}
-
-    def offset(self, byte: int) -> int:
-        if byte not in self._starts:
-            self._starts[byte] = syntax.char_offset(self.data, byte)
-        return self._starts[byte]
-
-    def span(self, node: Node) -> tuple[int, int]:
-        return self.offset(node.start_byte), self.offset(node.end_byte)
-
-    def of(self, node: Node) -> str:
-        return self.data[node.start_byte:node.end_byte].decode("utf-8", "replace")
-
-
 def mutations(text: str, language_id: str, start: int, end: int,
               lines: set[int] | None = None) -> list[Mutation]:
     """Every mutation of the code in ``text[start:end]`` (a function, usually), on the lines
@@ -131,45 +99,27 @@ def mutations(text: str, language_id: str, start: int, end: int,
     if tree is None:
         return []
     data = text.encode("utf-8", "surrogatepass")
-    source = _Source(text, data)
+    source = Source(text, data)
     b_start, b_end = syntax.byte_offset(text, start), syntax.byte_offset(text, end)
     scope = _scope_node(tree.root_node, b_start, b_end)
     python = language_id == "python"
-    variables = _variables(source, scope)
-    names = _Names(variables, _attributes(source, tree.root_node), Counter(), Counter())
-    # Names used once in the whole file and bound nowhere: undefined, most likely a typo.
-    uses = Counter(source.of(n) for n in _walk(tree.root_node) if n.type in _IDENTIFIERS)
-    names.undefined = {name for name, count in uses.items() if count == 1
-                       and name not in variables and not (python and name in _PYTHON_BUILTINS)}
-    for node in _walk(scope):
-        if node.type in _IDENTIFIERS and not _is_attribute(node):
-            name = source.of(node)
-            names.uses[name] += 1
-            names.bindings[name] += _binder(node) is not None or _parameter_name_of(node, scope)
+    names = scope_names(source, tree.root_node, scope, python)
     found: dict[tuple[int, int, str], Mutation] = {}
 
     def wanted(node: Node) -> bool:
         return b_start <= node.start_byte and node.end_byte <= b_end and (
             lines is None or node.start_point.row in lines)
 
-    for node in _walk(scope):
+    for node in walk(scope):
         if not wanted(node):
             continue
         for mutation in _node_mutations(source, node, python, names):
             if source.text[mutation.start:mutation.end] != mutation.text:
                 found.setdefault((mutation.start, mutation.end, mutation.text), mutation)
     if python and syntax.is_function(scope):
-        for mutation in _missing_returns(source, scope, variables):
+        for mutation in _missing_returns(source, scope, names.variables):
             found.setdefault((mutation.start, mutation.end, mutation.text), mutation)
     return sorted(found.values(), key=lambda m: (m.start, m.end, m.text))
-
-
-def _walk(node: Node) -> Iterator[Node]:
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        yield current
-        stack.extend(reversed(current.children))
 
 
 def _scope_node(root: Node, b_start: int, b_end: int) -> Node:
@@ -185,7 +135,7 @@ def _scope_node(root: Node, b_start: int, b_end: int) -> Node:
     return node
 
 
-def _node_mutations(source: _Source, node: Node, python: bool, names: _Names
+def _node_mutations(source: Source, node: Node, python: bool, names: ScopeNames
                     ) -> Iterator[Mutation]:
     kind = node.type
     start, end = source.span(node)
@@ -198,7 +148,7 @@ def _node_mutations(source: _Source, node: Node, python: bool, names: _Names
             yield Mutation(start, end, other, "partner")
         return
     text = source.of(node)
-    if kind in _IDENTIFIERS or kind in _ATTRIBUTES:
+    if kind in IDENTIFIERS or kind in ATTRIBUTES:
         yield from _name_mutations(source, node, text, names)
     elif kind in ("true", "false"):
         for other in _PARTNERS.get(text, ()):
@@ -218,7 +168,7 @@ def _node_mutations(source: _Source, node: Node, python: bool, names: _Names
             node.named_child(node.named_child_count - 1)
         if operator is not None and source.of(operator) in ("not", "!") and operand is not None:
             yield Mutation(start, end, source.of(operand), "negation")
-    elif kind in _CALLS:
+    elif kind in CALLS:
         yield from _call_mutations(source, node)
     elif kind in _SUBSCRIPTS:
         indices = [c for c in node.named_children[1:] if c.type != "comment"]
@@ -230,24 +180,24 @@ def _node_mutations(source: _Source, node: Node, python: bool, names: _Names
             yield from _negated(source, condition, python)
 
 
-def _name_mutations(source: _Source, node: Node, text: str, names: _Names
+def _name_mutations(source: Source, node: Node, text: str, names: ScopeNames
                     ) -> Iterator[Mutation]:
     start, end = source.span(node)
     parent = node.parent
     if parent is None:
         return
-    if _is_attribute(node):
-        called = _is_callee(parent)
+    if is_attribute(node):
+        called = is_callee(parent)
         for other in sorted(names.attributes[called] - {text}):
             yield Mutation(start, end, other, "name")
         return
-    if text in _PARTNERS and _is_callee(node):
+    if text in _PARTNERS and is_callee(node):
         for other in _PARTNERS[text]:
             yield Mutation(start, end, other, "partner")
     if (text not in names.variables and text not in names.undefined) \
-            or _is_declaration(node):
+            or is_declaration(node):
         return
-    if _binder(node) is not None and names.bindings[text] == 1 \
+    if binder_of(node) is not None and names.bindings[text] == 1 \
             and names.uses[text] > 1:
         return  # the only binding of a name the code reads: renaming it unbinds that name
     # The other side of a comparison or an operation: ``x < x`` is never a fix.
@@ -261,7 +211,7 @@ def _name_mutations(source: _Source, node: Node, text: str, names: _Names
         yield Mutation(start, end, other, "name")
 
 
-def _binary_mutations(source: _Source, node: Node) -> Iterator[Mutation]:
+def _binary_mutations(source: Source, node: Node) -> Iterator[Mutation]:
     left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
     operator = node.child_by_field_name("operator")
     if left is None or right is None or operator is None:
@@ -277,7 +227,7 @@ def _binary_mutations(source: _Source, node: Node) -> Iterator[Mutation]:
         yield Mutation(start, end, source.of(right) + between + source.of(left), "swap")
 
 
-def _call_mutations(source: _Source, node: Node) -> Iterator[Mutation]:
+def _call_mutations(source: Source, node: Node) -> Iterator[Mutation]:
     arguments = node.child_by_field_name("arguments")
     if arguments is None or arguments.type not in _ARGUMENTS:
         return
@@ -289,16 +239,16 @@ def _call_mutations(source: _Source, node: Node) -> Iterator[Mutation]:
     callee = node.child_by_field_name("function")
     statement = node.parent is not None and node.parent.type == "expression_statement"
     if len(positional) == 1 and positional[0].type not in _LITERALS and not statement \
-            and callee is not None and callee.type in _IDENTIFIERS:
+            and callee is not None and callee.type in IDENTIFIERS:
         yield Mutation(start, end, source.of(positional[0]), "unwrap")  # ``f(x)`` for ``x``
     if len(positional) == 2:
         yield from _swapped(source, positional[0], positional[1])
     # An argument left behind its sibling: ``f(a[1:], b)`` for ``f(a[1:], b[1:])``.
-    names = [c for c in positional if c.type in _IDENTIFIERS]
+    names = [c for c in positional if c.type in IDENTIFIERS]
     for sibling in positional:
         head = sibling.named_child(0) if sibling.named_child_count else None
         if sibling.type not in _SUBSCRIPTS | _BINARY or head is None \
-                or head.type not in _IDENTIFIERS:
+                or head.type not in IDENTIFIERS:
             continue
         tail = source.text[source.offset(head.end_byte):source.offset(sibling.end_byte)]
         for name in names:
@@ -307,7 +257,7 @@ def _call_mutations(source: _Source, node: Node) -> Iterator[Mutation]:
                 yield Mutation(n_start, n_end, source.of(name) + tail, "extend")
 
 
-def _swapped(source: _Source, first: Node, second: Node) -> Iterator[Mutation]:
+def _swapped(source: Source, first: Node, second: Node) -> Iterator[Mutation]:
     a, b = source.of(first), source.of(second)
     if a != b:
         start, _ = source.span(first)
@@ -316,7 +266,7 @@ def _swapped(source: _Source, first: Node, second: Node) -> Iterator[Mutation]:
         yield Mutation(start, end, b + between + a, "swap")
 
 
-def _negated(source: _Source, condition: Node, python: bool) -> Iterator[Mutation]:
+def _negated(source: Source, condition: Node, python: bool) -> Iterator[Mutation]:
     start, end = source.span(condition)
     inner = source.of(condition)
     if python:
@@ -350,118 +300,14 @@ def _is_operand(node: Node) -> bool:
     return operator is not None and operator.type in _COMPARISONS
 
 
-def _is_attribute(node: Node) -> bool:
-    parent = node.parent
-    if node.type in _ATTRIBUTES:
-        return True
-    return parent is not None and parent.type == "attribute" \
-        and parent.child_by_field_name("attribute") == node
-
-
-def _is_callee(node: Node) -> bool:
-    parent = node.parent
-    return parent is not None and parent.type in _CALLS \
-        and parent.child_by_field_name("function") == node
-
-
-def _is_declaration(node: Node) -> bool:
-    """A name being declared (a function's own name, a parameter, a keyword argument's name),
-    not used."""
-    parent = node.parent
-    if parent is None:
-        return True
-    if parent.type in ("keyword_argument", "default_parameter", "typed_default_parameter") \
-            and parent.child_by_field_name("name") == node:
-        return True
-    if syntax.is_definition(parent) and parent.child_by_field_name("name") == node:
-        return True
-    chain: Node | None = parent
-    while chain is not None:
-        if chain.type in ("parameters", "formal_parameters", "parameter_list", "lambda_parameters",
-                          "import_statement", "import_from_statement", "global_statement",
-                          "nonlocal_statement"):
-            return True
-        if syntax.is_definition(chain) or chain.type.endswith("statement"):
-            return False
-        chain = chain.parent
-    return False
-
-
-def _variables(source: _Source, scope: Node) -> dict[str, Node | None]:
-    """The names the code in ``scope`` binds (parameters, assignments, loop variables), each
-    with the comprehension it is limited to (None: the whole scope)."""
-    names: dict[str, Node | None] = {}
-    parameters = scope.child_by_field_name("parameters")
-    if parameters is not None:
-        for node in _walk(parameters):
-            if node.type in _IDENTIFIERS and _parameter_name(node):
-                names[source.of(node)] = None
-    for node in _walk(scope):
-        if node.type not in _IDENTIFIERS:
-            continue
-        binder = _binder(node)
-        if binder is None:
-            continue
-        name = source.of(node)
-        limit = binder.parent if binder.type == "for_in_clause" else None
-        if limit is not None and limit.type not in _COMPREHENSIONS:
-            limit = None
-        if name not in names or (names[name] is not None and limit is None):
-            names[name] = limit
-    return names
-
-
-def _parameter_name_of(node: Node, scope: Node) -> bool:
-    parameters = scope.child_by_field_name("parameters")
-    return parameters is not None and parameters.start_byte <= node.start_byte \
-        < parameters.end_byte and _parameter_name(node)
-
-
-def _parameter_name(node: Node) -> bool:
-    """Whether an identifier inside a parameter list names a parameter (not its type or its
-    default value)."""
-    child, parent = node, node.parent
-    while parent is not None and parent.type not in ("parameters", "formal_parameters",
-                                                     "parameter_list", "lambda_parameters"):
-        index = next((i for i in range(parent.child_count) if parent.child(i) == child), -1)
-        if parent.field_name_for_child(index) in ("type", "value", "default") \
-                or child.type in ("type", "generic_type", "type_annotation"):
-            return False
-        child, parent = parent, parent.parent
-    return True
-
-
-def _binder(node: Node) -> Node | None:
-    """The assignment or loop that binds ``node`` (a name on its left side), or None."""
-    child, parent = node, node.parent
-    while parent is not None and parent.type in _PATTERNS:
-        child, parent = parent, parent.parent
-    if parent is None or parent.type not in _BINDERS:
-        return None
-    for name in ("left", "name", "alias", "pattern"):
-        if parent.child_by_field_name(name) == child:
-            return parent
-    return None
-
-
-def _attributes(source: _Source, root: Node) -> dict[bool, set[str]]:
-    """Attribute names the file uses, split by whether they are called (methods) or not."""
-    found: dict[bool, set[str]] = {True: set(), False: set()}
-    for node in _walk(root):
-        if (node.type in _IDENTIFIERS or node.type in _ATTRIBUTES) and _is_attribute(node) \
-                and node.parent is not None:
-            found[_is_callee(node.parent)].add(source.of(node))
-    return found
-
-
-def _missing_returns(source: _Source, function: Node, variables: dict[str, Node | None]
+def _missing_returns(source: Source, function: Node, variables: dict[str, Node | None]
                      ) -> Iterator[Mutation]:
     """A Python function that returns no value and ends with assignments: ``return name``
     for the names its last statements bind."""
     body = function.child_by_field_name("body")
     if body is None or not body.named_children:
         return
-    for node in _walk(body):
+    for node in walk(body):
         if node.type == "yield" or (node.type == "return_statement" and node.named_child_count):
             return
     last = body.named_children[-1]
@@ -469,8 +315,8 @@ def _missing_returns(source: _Source, function: Node, variables: dict[str, Node 
         return
     indent = " " * last.start_point.column
     _, end = source.span(last)
-    bound = [source.of(n) for n in _walk(body)
-             if n.type in _IDENTIFIERS and _binder(n) is not None
+    bound = [source.of(n) for n in walk(body)
+             if n.type in IDENTIFIERS and binder_of(n) is not None
              and variables.get(source.of(n), 0) is None]
     for name in dict.fromkeys(reversed(bound)):
         yield Mutation(end, end, f"\n{indent}return {name}", "return")

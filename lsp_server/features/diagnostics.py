@@ -13,7 +13,8 @@ from lsprotocol import types
 
 from ..documents import Document, Edit
 from ..server import HearthServer  # at run time: pygls reads handler annotations
-from ..syntax import Parsed, error_nodes
+from ..syntax import error_nodes
+from ..syntax_trees import Parsed
 
 DELAY_S = 0.25
 MAX_DIAGNOSTICS = 50

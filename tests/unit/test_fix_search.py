@@ -19,7 +19,8 @@ from lsp_server.assist.fix_candidates import (
     edit_price,
     first_token_gain,
 )
-from lsp_server.assist.fix_search import MARGIN, EditSearch, _tail_lines, can_search
+from lsp_server.assist.fix_reading import _tail_lines
+from lsp_server.assist.fix_search import MARGIN, EditSearch, can_search
 from lsp_server.config import Settings
 from lsp_server.engines.base import CancelToken, Engine, TokenChoice
 from lsp_server.models import load_engine

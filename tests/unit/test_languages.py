@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from lsp_server import languages
 from lsp_server.ranking import Candidate
-from lsp_server.syntax import Parsed
+from lsp_server.syntax_trees import Parsed
 
 
 def test_grammars_extensions_and_comments_come_from_one_entry() -> None:

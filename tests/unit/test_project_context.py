@@ -12,7 +12,7 @@ import pytest
 from lsp_server.context import TokenCounter, Window, cursor_window, line_starts_of
 from lsp_server.index import WorkspaceIndex
 from lsp_server.project_context import ContextBuilder
-from lsp_server.syntax import Parsed
+from lsp_server.syntax_trees import Parsed
 from lsp_server.workspace_files import FileRules
 
 KEYS = ('"""Account keys."""\n\n\ndef canonical_mailbox_key(address: str) -> str:\n'

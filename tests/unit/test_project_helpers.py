@@ -10,7 +10,7 @@ import pytest
 
 from lsp_server.index import WorkspaceIndex
 from lsp_server.project_helpers import Helper, call_fits, find
-from lsp_server.syntax import Parsed
+from lsp_server.syntax_trees import Parsed
 from lsp_server.workspace_files import FileRules
 
 EMAILS = ('def normalise_email_address(address: str) -> str:\n'

@@ -18,7 +18,7 @@ from lsp_server.ranking import (
     undefined_names,
     without_new_errors,
 )
-from lsp_server.syntax import Parsed
+from lsp_server.syntax_trees import Parsed
 
 
 def site(prefix: str, suffix: str, language_id: str = "python") -> Site:

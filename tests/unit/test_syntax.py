@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from lsp_server import syntax
 from lsp_server.documents import DocumentStore, Pos, TextChange, make_edit
-from lsp_server.syntax import DocumentTrees, Parsed
+from lsp_server.syntax_trees import DocumentTrees, Parsed
 
 SAMPLES = {
     "python": "import os\n\ndef add(a, b):\n    return a + b\n",

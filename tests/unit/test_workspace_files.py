@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from lsp_server.index import WorkspaceIndex
-from lsp_server.syntax import Parsed
+from lsp_server.syntax_trees import Parsed
 from lsp_server.workspace_files import FileRules, excluded, is_secret, private_document
 
 
