@@ -217,11 +217,16 @@ def private_document(path: str, roots: Sequence[str], exclude: Sequence[str] = (
     named, real = os.path.abspath(path), os.path.realpath(path)
     folders = [os.path.abspath(root) for root in roots]
     for candidate, among in ((named, folders), (real, [os.path.realpath(f) for f in folders])):
-        root = _root_among(candidate, among)
-        shown = os.path.relpath(candidate, root) if root else os.path.basename(candidate)
-        if is_secret(candidate) or excluded(shown, exclude):
+        if is_secret(candidate) or excluded(relative_to_folder(candidate, among), exclude):
             return True
     return False
+
+
+def relative_to_folder(path: str, roots: Sequence[str]) -> str:
+    """``path`` relative to the workspace folder holding it, or its name outside them all."""
+    path = os.path.abspath(path)
+    root = _root_among(path, [os.path.abspath(r) for r in roots])
+    return os.path.relpath(path, root) if root else os.path.basename(path)
 
 
 @lru_cache(maxsize=8)

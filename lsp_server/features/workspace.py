@@ -5,10 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 from collections.abc import Sequence
-
-from pygls import uris
 
 from ..documents import Document, Edit
 from ..index import IndexStats
@@ -36,24 +33,9 @@ def register(server: HearthServer) -> None:
     server.documents.on_close(closed)
 
 
-def workspace_roots(ls: HearthServer) -> list[str]:
-    """The workspace folders from ``initialize`` (or its root), as local paths."""
-    workspace = ls.workspace_if_ready()
-    if workspace is None:
-        return []
-    found: list[str] = []
-    for folder in workspace.folders.values():
-        path = uris.to_fs_path(folder.uri)
-        if path:
-            found.append(path)
-    if not found and workspace.root_path:
-        found.append(workspace.root_path)
-    return sorted({os.path.abspath(p) for p in found if os.path.isdir(p)})
-
-
 def start_workspace_index(ls: HearthServer) -> None:
     """Called after ``initialized``: indexing runs alongside the model load."""
-    roots = workspace_roots(ls)
+    roots = ls.workspace_roots()
     if roots and ls.index.rules is None:
         ls.in_background(index_workspace(ls, roots))
 
