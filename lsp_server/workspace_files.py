@@ -75,6 +75,11 @@ class FileRules:
         self._ignored_dirs: dict[str, bool] = {}  # folder -> git ignores it (or a parent)
         self._lock = threading.Lock()
 
+    def set_exclude(self, exclude: Iterable[str]) -> None:
+        """New ``exclude`` globs; what was decided under the old ones is the caller's to
+        recheck."""
+        self.exclude = exclude_spec(tuple(exclude))
+
     def root_of(self, path: str) -> str | None:
         return _root_among(path, self.roots)
 

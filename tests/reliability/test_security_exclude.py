@@ -11,6 +11,7 @@ from lsprotocol import types
 from pytest_lsp import LanguageClient
 
 from tests.e2e.conftest import capabilities, open_doc, wait_for_model
+from tests.e2e.test_failed_loads import configure
 from tests.reliability import test_security
 from tests.reliability.test_security import asked_everything, prompts, refused, wait_index
 
@@ -66,3 +67,51 @@ async def test_exclude_globs_apply_in_every_workspace_folder(
     leaked = [p for p in given if "SECRET" in p]
     assert not leaked, leaked[:2]
 
+
+async def test_a_changed_exclude_reaches_the_workspace_index(
+        guarded: LanguageClient, tiny_model: Path, tmp_path: Path) -> None:
+    """Excluding files while the server runs takes their text out of every prompt at once
+    (a file on disk, and an open document's unsaved text); removing the exclusion brings them
+    back, the open document with its text in the editor."""
+    root = tmp_path / "service"
+    write(root, {"helpers.py": 'def format_total(value):\n    """MARK-DISK-HELPER"""\n'
+                               "    return value\n",
+                 "lib/tools.py": "def old_name():\n    pass\n"})
+    app = ("from helpers import format_total\nfrom lib.tools import round_total\n\n\n"
+           "def connect(value):\n    first = format_total(value)\n"
+           "    second = round_total(value)\n    return ")
+    write(root, {"app.py": app})
+    model = {"modelPath": str(tiny_model), "maxTokens": 8}
+    await start_folders(guarded, model, root)
+    assert (await wait_index(guarded))["files"] == 3
+    tools = open_doc(guarded, root / "lib" / "tools.py",
+                     'def round_total(value):\n    """MARK-UNSAVED-TOOL"""\n    return value\n')
+    uri = open_doc(guarded, root / "app.py", app)
+
+    async def quoted() -> str:
+        """Everything given to the engine for a completion in app.py."""
+        before = len(prompts())
+        await guarded.text_document_inline_completion_async(types.InlineCompletionParams(
+            text_document=types.TextDocumentIdentifier(uri=uri),
+            position=types.Position(line=7, character=11),
+            context=types.InlineCompletionContext(
+                trigger_kind=types.InlineCompletionTriggerKind.Invoked)))
+        given = "\n".join(prompts()[before:])
+        assert "def connect" in given, "the engine saw nothing at all"
+        return given
+
+    await wait_index(guarded, lambda index: index["files"] == 3)
+    given = await quoted()
+    assert "MARK-DISK-HELPER" in given and "MARK-UNSAVED-TOOL" in given
+
+    configure(guarded, {**model, "exclude": ["helpers.py", "lib/"]})
+    assert (await wait_index(guarded, lambda index: index["files"] == 1))["files"] == 1
+    given = await quoted()
+    assert "MARK" not in given, given
+    await refused(guarded, tools)
+
+    configure(guarded, model)  # the exclusion removed: back in the index, as in the editor
+    await wait_index(guarded, lambda index: index["files"] == 3)
+    given = await quoted()
+    assert "MARK-DISK-HELPER" in given and "MARK-UNSAVED-TOOL" in given
+    assert "old_name" not in given
