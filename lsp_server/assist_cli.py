@@ -22,7 +22,7 @@ from .service import ModelHost
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    source = read_source(args.file)
+    source = read_source(args.file, settings)
     if source is None:
         return 1
     text, starts = source

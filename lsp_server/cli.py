@@ -145,7 +145,7 @@ def _complete(args: argparse.Namespace) -> int:
 
     settings = settings_from(args)
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
-    source = read_source(args.file)
+    source = read_source(args.file, settings)
     if source is None:
         return 1
     text, starts = source

@@ -4,10 +4,12 @@ one-shot commands work on."""
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
 from .config import Settings, load_file, merge, user_config_path
+from .workspace_files import private_document
 
 
 def settings_from(args: argparse.Namespace) -> Settings:
@@ -27,10 +29,16 @@ def settings_from(args: argparse.Namespace) -> Settings:
     return settings
 
 
-def read_source(path: Path) -> tuple[str, list[int]] | None:
-    """A source file and its line starts, or None after saying why it cannot be read."""
+def read_source(path: Path, settings: Settings) -> tuple[str, list[int]] | None:
+    """A source file and its line starts, or None after saying why it cannot be read: a file on
+    the secrets deny list (by its name or by the file a symbolic link makes it; ``exclude``
+    globs relative to the current folder) is not even opened, as the server would not."""
     from .context import line_starts_of
 
+    if private_document(str(path), [os.getcwd()], settings.exclude):
+        print(f"hearth-lsp: {path} is on the secrets deny list (credentials, keys, .env files,"
+              " or hearth.exclude): nothing of it is given to the model", file=sys.stderr)
+        return None
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:

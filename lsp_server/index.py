@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 import threading
 import time
 from collections import OrderedDict, deque
@@ -17,32 +16,19 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from .languages import language_for_path
+from .snippets import Snippet, SnippetSource, snippet_windows
 from .syntax_outline import Import, Symbol
 from .syntax_trees import Parsed
 from .workspace_files import FileRules
 
 log = logging.getLogger(__name__)
 
-WINDOW_LINES = 12  # snippet windows: this many lines, every WINDOW_STRIDE lines
-WINDOW_STRIDE = 6
 RECENT_FILES = 24  # snippet sources kept (open and recently changed files)
 DOCUMENT_DELAY_S = 0.3  # an edited document is re-indexed once typing pauses this long
 BURST_FILES = 8  # a change to more files at once (a checkout, a generator) is not "recent work"
 
-_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]{2,}")
-_COMMON = frozenset({
-    "the", "and", "for", "not", "def", "self", "return", "import", "from", "class", "else",
-    "elif", "while", "with", "try", "except", "finally", "None", "True", "False", "lambda",
-    "const", "let", "var", "function", "this", "new", "null", "true", "false", "void", "int",
-    "public", "private", "static", "struct", "func", "package", "end", "then", "pass",
-})
 _JS_EXTENSIONS = (".ts", ".tsx", ".js", ".jsx", ".mjs", ".cjs", "/index.ts", "/index.tsx",
                   "/index.js", "/index.jsx")
-
-
-def identifiers(text: str) -> frozenset[str]:
-    """The words a snippet is compared by (identifiers of 3+ characters, keywords left out)."""
-    return frozenset(_IDENTIFIER.findall(text)) - _COMMON
 
 
 @dataclass(frozen=True)
@@ -55,28 +41,6 @@ class FileEntry:
 
 
 @dataclass(frozen=True)
-class SnippetWindow:
-    start_line: int
-    text: str
-    words: frozenset[str]
-
-
-@dataclass(frozen=True)
-class SnippetSource:
-    path: str
-    rel: str
-    windows: tuple[SnippetWindow, ...]
-
-
-@dataclass(frozen=True)
-class Snippet:
-    rel: str
-    start_line: int
-    text: str
-    score: float
-
-
-@dataclass(frozen=True)
 class IndexStats:
     files: int
     symbols: int
@@ -84,23 +48,12 @@ class IndexStats:
     pending: int
 
 
-def snippet_windows(text: str) -> tuple[SnippetWindow, ...]:
-    lines = text.split("\n")
-    windows = []
-    for start in range(0, max(1, len(lines) - WINDOW_LINES // 2), WINDOW_STRIDE):
-        chunk = "\n".join(lines[start:start + WINDOW_LINES]).rstrip()
-        words = identifiers(chunk)
-        if words:
-            windows.append(SnippetWindow(start, chunk, words))
-    return tuple(windows)
-
-
 ProgressCallback = Callable[[int, int], None]  # (files done, files found)
 
 
 @dataclass(frozen=True)
 class _Task:
-    kind: str  # "walk", "document", "changed", "scan"
+    kind: str  # "walk", "recheck", "document", "changed", "scan"
     path: str = ""
     parsed: Parsed | None = None
     rel: str = ""
@@ -121,6 +74,8 @@ class WorkspaceIndex:
         self._changed: dict[str, bool] = {}  # path -> counts as recent work
         self._documents: dict[str, tuple[Parsed, str, float]] = {}  # path -> (snapshot, rel, due)
         self._busy = False
+        self._recheck_wanted = False
+        self._hiding = False  # the rules changed: queries leave out what they deny until rechecked
         self._closed = False
         self._thread: threading.Thread | None = None
         self._on_progress: ProgressCallback | None = None
@@ -140,6 +95,19 @@ class WorkspaceIndex:
         self._scan_started = time.monotonic()
         with self._work:
             self._scan_total = -1  # still walking the folders
+            self._work.notify()
+        self._ensure_thread()
+
+    def apply_exclude(self, exclude: Sequence[str]) -> None:
+        """``hearth.exclude`` changed: on the index thread, forget the files it now denies and
+        queue those it no longer denies; until they are forgotten, no query returns them."""
+        rules = self.rules
+        if rules is None:
+            return  # not started: the scan will use the settings in force then
+        with self._work:
+            self._hiding = True
+            self._recheck_wanted = True
+            rules.set_exclude(exclude)
             self._work.notify()
         self._ensure_thread()
 
@@ -186,7 +154,7 @@ class WorkspaceIndex:
         end = time.monotonic() + timeout
         with self._work:
             while self._busy or self._scan or self._changed or self._documents \
-                    or self._scan_total < 0:
+                    or self._scan_total < 0 or self._recheck_wanted:
                 left = end - time.monotonic()
                 if left <= 0:
                     return False
@@ -199,17 +167,21 @@ class WorkspaceIndex:
             files = len(self._files)
             symbols = sum(len(entry.symbols) for entry in self._files.values())
         with self._work:
-            pending = len(self._scan) + len(self._changed) + len(self._documents)
+            pending = len(self._scan) + len(self._changed) + len(self._documents) \
+                + int(self._busy or self._recheck_wanted)
         return IndexStats(files, symbols, self.scan_ms, pending)
 
     def file(self, path: str) -> FileEntry | None:
         with self._lock:
-            return self._files.get(path)
+            entry = self._files.get(path)
+        return None if entry is None or self._hidden(path) else entry
 
     def symbols_named(self, name: str) -> list[tuple[FileEntry, Symbol]]:
         with self._lock:
             found = self._names.get(name, ())
-            return [(self._files[path], symbol) for path, symbol in found if path in self._files]
+            named = [(self._files[path], symbol) for path, symbol in found
+                     if path in self._files]
+        return [item for item in named if not self._hidden(item[0].path)]
 
     def resolve_module(self, importer: str, module: str, language_id: str) -> FileEntry | None:
         """The indexed file an import statement in ``importer`` refers to, if any."""
@@ -226,9 +198,10 @@ class WorkspaceIndex:
                 paths = sorted(self._stems.get(parts[-1], ())) + sorted(
                     self._stems.get("__init__", ()))
             for path in paths:
-                dotted = _dotted(self._files[path].rel) if path in self._files else ""
+                entry = self.file(path)
+                dotted = _dotted(entry.rel) if entry is not None else ""
                 if dotted == module or dotted.endswith("." + module):
-                    return self._files.get(path)
+                    return entry
         return None
 
     def similar(self, words: frozenset[str], exclude_path: str, limit: int = 2,
@@ -239,6 +212,7 @@ class WorkspaceIndex:
             return []
         with self._lock:
             sources = [s for path, s in self._recent.items() if path != exclude_path]
+        sources = [s for s in sources if not self._hidden(s.path)]
         found: list[Snippet] = []
         for source in sources:
             best: Snippet | None = None
@@ -253,6 +227,11 @@ class WorkspaceIndex:
                 found.append(best)
         found.sort(key=lambda s: (-s.score, s.rel, s.start_line))
         return found[:limit]
+
+    def _hidden(self, path: str) -> bool:
+        """Denied by rules that changed since the index was last checked against them."""
+        rules = self.rules
+        return self._hiding and rules is not None and rules.denied(path)
 
     # -- updates (index thread) ----------------------------------------------------------------
     def index_parsed(self, path: str, rel: str, parsed: Parsed, *, recent: bool) -> FileEntry:
@@ -330,6 +309,8 @@ class WorkspaceIndex:
             try:
                 if task.kind == "walk":
                     self._walk()
+                elif task.kind == "recheck":
+                    self._recheck()
                 elif task.kind == "document" and task.parsed is not None:
                     self.index_parsed(task.path, task.rel, task.parsed, recent=True)
                 elif task.kind == "changed":
@@ -358,6 +339,34 @@ class WorkspaceIndex:
             self._on_progress(0, len(paths))
         if not paths:
             self._finish_scan()
+
+    def _recheck(self) -> None:
+        """Forget what the rules deny now; queue what they allow now and the index lacks (an
+        open document's text comes from the editor, not from disk)."""
+        rules = self.rules
+        assert rules is not None
+        with self._lock:
+            known = set(self._files) | set(self._recent)
+        denied = [path for path in known if rules.denied(path)]
+        with self._lock:
+            for path in denied:
+                self._drop(path)
+                self._recent.pop(path, None)
+        with self._work:
+            for path in [p for p in self._documents if rules.denied(p)]:
+                del self._documents[path]
+            self._hiding = self._recheck_wanted  # another change still to apply
+        try:
+            allowed = list(rules.walk())
+        except OSError as exc:
+            log.warning("workspace scan failed: %s", exc)
+            return
+        with self._lock:
+            known = set(self._files)
+        with self._work:
+            for path in allowed:
+                if path not in known and path not in self._documents:
+                    self._changed.setdefault(path, False)
 
     def _scanned_one(self) -> None:
         with self._work:
@@ -397,6 +406,10 @@ class WorkspaceIndex:
                 if self._scan_total < 0 and not self._busy and self.rules is not None:
                     self._busy = True
                     return _Task("walk")
+                if self._recheck_wanted and self.rules is not None:
+                    self._recheck_wanted = False
+                    self._busy = True
+                    return _Task("recheck")
                 now = time.monotonic()
                 due = [p for p, (_, _, when) in self._documents.items() if when <= now]
                 if due:

@@ -25,8 +25,9 @@ from urllib.parse import unquote, urlparse
 
 from . import languages, project_helpers
 from .context import TokenCounter, Window
-from .index import WorkspaceIndex, identifiers
+from .index import WorkspaceIndex
 from .project_helpers import Helper
+from .snippets import identifiers
 from .syntax_outline import Import, Symbol
 from .syntax_trees import Parsed
 from .workspace_files import is_secret

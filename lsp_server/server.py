@@ -36,7 +36,7 @@ from .protocol import HearthProtocol
 from .service import Level, ModelService, NoProgress, Progress
 from .syntax_trees import DocumentTrees
 from .watcher import WorkspaceWatcher
-from .workspace_files import private_document
+from .workspace_files import private_document, relative_to_folder
 
 log = logging.getLogger(__name__)
 
@@ -108,24 +108,30 @@ class HearthServer(LanguageServer):
         except RuntimeError:
             return None
 
+    def workspace_roots(self) -> list[str]:
+        """The workspace folders (or the root when the client sent none), as local paths."""
+        workspace = self.workspace_if_ready()
+        if workspace is None:
+            return []
+        found = [path for folder in workspace.folders.values()
+                 if (path := uris.to_fs_path(folder.uri))]
+        if not found and workspace.root_path:
+            found.append(workspace.root_path)
+        return sorted({os.path.abspath(p) for p in found if os.path.isdir(p)})
+
     def display_path(self, uri: str) -> str:
-        """The document's path relative to the workspace, as shown to the model."""
+        """The document's path relative to the workspace folder holding it, as shown to the
+        model (its name alone outside every folder)."""
         path = uris.to_fs_path(uri)
         if path is None:
             return ""
-        workspace = self.workspace_if_ready()
-        root = workspace.root_path if workspace is not None else None
-        if root and os.path.commonpath([root, path]) == root:
-            return os.path.relpath(path, root)
-        return os.path.basename(path)
+        return relative_to_folder(path, self.workspace_roots())
 
     def is_private(self, uri: str) -> bool:
-        """A document on the secrets deny list (built-in patterns and ``hearth.exclude``), by
-        its name or by the file a symbolic link makes it: never given to the model, not even to
-        count its tokens."""
-        workspace = self.workspace_if_ready()
-        root = workspace.root_path if workspace is not None else None
-        return private_document(uris.to_fs_path(uri) or uri, [root] if root else [],
+        """A document on the secrets deny list (built-in patterns and ``hearth.exclude``
+        relative to the workspace folder holding it), by its name or by the file a symbolic
+        link makes it: never given to the model, not even to count its tokens."""
+        return private_document(uris.to_fs_path(uri) or uri, self.workspace_roots(),
                                 self.settings.exclude)
 
     def in_background(self, work: Coroutine[Any, Any, Any]) -> None:

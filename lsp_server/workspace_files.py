@@ -75,6 +75,11 @@ class FileRules:
         self._ignored_dirs: dict[str, bool] = {}  # folder -> git ignores it (or a parent)
         self._lock = threading.Lock()
 
+    def set_exclude(self, exclude: Iterable[str]) -> None:
+        """New ``exclude`` globs; what was decided under the old ones is the caller's to
+        recheck."""
+        self.exclude = exclude_spec(tuple(exclude))
+
     def root_of(self, path: str) -> str | None:
         return _root_among(path, self.roots)
 
@@ -217,11 +222,16 @@ def private_document(path: str, roots: Sequence[str], exclude: Sequence[str] = (
     named, real = os.path.abspath(path), os.path.realpath(path)
     folders = [os.path.abspath(root) for root in roots]
     for candidate, among in ((named, folders), (real, [os.path.realpath(f) for f in folders])):
-        root = _root_among(candidate, among)
-        shown = os.path.relpath(candidate, root) if root else os.path.basename(candidate)
-        if is_secret(candidate) or excluded(shown, exclude):
+        if is_secret(candidate) or excluded(relative_to_folder(candidate, among), exclude):
             return True
     return False
+
+
+def relative_to_folder(path: str, roots: Sequence[str]) -> str:
+    """``path`` relative to the workspace folder holding it, or its name outside them all."""
+    path = os.path.abspath(path)
+    root = _root_among(path, [os.path.abspath(r) for r in roots])
+    return os.path.relpath(path, root) if root else os.path.basename(path)
 
 
 @lru_cache(maxsize=8)

@@ -7,7 +7,7 @@ from typing import Any
 from lsprotocol import types
 
 from ..server import HearthServer  # at run time: pygls reads handler annotations
-from .workspace import start_workspace_index
+from .workspace import exclude_changed, start_workspace_index
 
 
 def register(server: HearthServer) -> None:
@@ -33,7 +33,10 @@ def register(server: HearthServer) -> None:
         settings: Any = params.settings
         if settings is None or settings == {}:
             settings = await _pull_configuration(ls)
+        exclude = ls.settings.exclude
         errors = ls.apply_settings(settings)
+        if ls.settings.exclude != exclude:
+            exclude_changed(ls)
         if errors:
             ls.show(types.MessageType.Warning, "hearth: invalid settings: " + "; ".join(errors))
 

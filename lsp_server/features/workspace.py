@@ -5,10 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 from collections.abc import Sequence
-
-from pygls import uris
 
 from ..documents import Document, Edit
 from ..index import IndexStats
@@ -36,24 +33,9 @@ def register(server: HearthServer) -> None:
     server.documents.on_close(closed)
 
 
-def workspace_roots(ls: HearthServer) -> list[str]:
-    """The workspace folders from ``initialize`` (or its root), as local paths."""
-    workspace = ls.workspace_if_ready()
-    if workspace is None:
-        return []
-    found: list[str] = []
-    for folder in workspace.folders.values():
-        path = uris.to_fs_path(folder.uri)
-        if path:
-            found.append(path)
-    if not found and workspace.root_path:
-        found.append(workspace.root_path)
-    return sorted({os.path.abspath(p) for p in found if os.path.isdir(p)})
-
-
 def start_workspace_index(ls: HearthServer) -> None:
     """Called after ``initialized``: indexing runs alongside the model load."""
-    roots = workspace_roots(ls)
+    roots = ls.workspace_roots()
     if roots and ls.index.rules is None:
         ls.in_background(index_workspace(ls, roots))
 
@@ -61,8 +43,8 @@ def start_workspace_index(ls: HearthServer) -> None:
 async def index_workspace(ls: HearthServer, roots: list[str]) -> None:
     """Index ``roots`` on the index thread, reporting ``$/progress``; then watch them."""
     loop = asyncio.get_running_loop()
-    rules = FileRules(roots, ls.settings.exclude)
     progress = await ls.begin_progress("hearth: indexing workspace", "scanning folders")
+    rules = FileRules(roots, ls.settings.exclude)  # the setting in force now, after the wait
     done = asyncio.Event()
 
     def report(indexed: int, total: int) -> None:  # index thread
@@ -76,11 +58,8 @@ async def index_workspace(ls: HearthServer, roots: list[str]) -> None:
             loop.call_soon_threadsafe(done.set)
 
     ls.index.start(rules, on_progress=report, on_scanned=scanned)
-    for doc in ls.documents:  # opened before the index knew its folders
-        parsed = ls.trees.get(doc.uri)
-        path = file_path(doc.uri)
-        if parsed is not None and path:
-            ls.index.document_changed(path, parsed)
+    hand_open_documents(ls)  # opened before the index knew its folders
+
     def on_disk(paths: list[str]) -> None:  # event loop
         open_files = {file_path(doc.uri) for doc in ls.documents}
         ls.index.files_changed([p for p in paths if p not in open_files])
@@ -94,3 +73,21 @@ async def index_workspace(ls: HearthServer, roots: list[str]) -> None:
     await done.wait()
     stats = ls.index.stats()
     progress.end(f"{stats.files} files, {stats.symbols} symbols")
+
+
+def exclude_changed(ls: HearthServer) -> None:
+    """``hearth.exclude`` changed: the index forgets what it now denies and indexes what it no
+    longer denies (on its thread); an open document comes with its text in the editor."""
+    if ls.index.rules is None:
+        return  # not started yet: it starts with the settings in force then
+    ls.index.apply_exclude(ls.settings.exclude)
+    hand_open_documents(ls, missing_only=True)
+
+
+def hand_open_documents(ls: HearthServer, missing_only: bool = False) -> None:
+    """Give the index the open documents' text (it leaves out what its rules deny)."""
+    for doc in ls.documents:
+        parsed = ls.trees.get(doc.uri)
+        path = file_path(doc.uri)
+        if parsed is not None and path and not (missing_only and ls.index.file(path)):
+            ls.index.document_changed(path, parsed)

@@ -155,3 +155,26 @@ def test_open_documents_become_snippet_sources(workspace: Path) -> None:
         assert not index.similar(frozenset({"TOKEN"}), exclude_path="")
     finally:
         index.close()
+
+
+def test_a_changed_exclude_forgets_and_brings_back_files(workspace: Path) -> None:
+    index = start(workspace)
+    try:
+        app = str(workspace / "app.py")
+        index.apply_exclude(["generated/", "pkg/", "web/x.js"])
+        # At once, whatever the index thread has done yet: no query returns them.
+        assert not index.symbols_named("helper") and not index.symbols_named("greet")
+        assert index.resolve_module(app, "pkg.util", "python") is None
+        assert index.file(str(workspace / "web/x.js")) is None
+        assert index.wait_idle(10)
+        assert indexed(index, workspace) == {"app.py", "web/main.js", "deploy/settings.py",
+                                             "sub/kept.py"}
+        index.apply_exclude([])  # generated/ is no longer excluded either
+        assert index.wait_idle(10)
+        assert indexed(index, workspace) == {
+            "pkg/__init__.py", "pkg/util.py", "app.py", "web/x.js", "web/main.js",
+            "deploy/settings.py", "sub/kept.py", "generated/g.py"}
+        assert index.symbols_named("helper") and index.symbols_named("excluded_by_setting")
+        assert index.stats().pending == 0
+    finally:
+        index.close()
