@@ -24,7 +24,12 @@ if TYPE_CHECKING:
 class SearchFixSession(Session):
     """A fix found by searching small edits (fix_search.py), for base models. The search is a
     queue of short steps; a step the engine stopped because a completion was waiting runs again
-    at the next ``advance``."""
+    at the next ``advance``. A step starts over when it runs again, so one that has given way
+    ``GIVE_WAY_AT_MOST`` times (or was not started for others) runs to its end the next time (a
+    completion then waits for one step, under a second): while someone types without pause,
+    the fix still finishes."""
+
+    GIVE_WAY_AT_MOST = 3
 
     def __init__(self, assistant: Assistant, request: FixRequest) -> None:
         super().__init__(assistant)
@@ -52,6 +57,7 @@ class SearchFixSession(Session):
                   "path": request.path or "code", "language": request.language_id}
         engine = self.engine
         assert can_search(engine)
+        self._gave_way = 0  # times the step at the head of the queue was stopped for others
         self.search = EditSearch(
             engine, text, request.language_id, region, problem_lines,
             line_of(request.start), _format_fields(header, fields),
@@ -64,13 +70,18 @@ class SearchFixSession(Session):
             if cancel.should_stop():
                 state.stop_reason = cancel.reason()
                 return True
-            if should_yield():
+            patient = self._gave_way < self.GIVE_WAY_AT_MOST
+            if patient and should_yield():
+                self._gave_way += 1
                 return False
-            if not self.search.step(GiveWay(cancel, should_yield)):
+            token = GiveWay(cancel, should_yield if patient else lambda: False)
+            if not self.search.step(token):
                 if cancel.should_stop():
                     state.stop_reason = cancel.reason()
                     return True
+                self._gave_way += 1
                 return False  # gave way to a more urgent job: the step runs again
+            self._gave_way = 0
             stats = self.search.stats
             if self.on_progress is not None:
                 self.on_progress(stats.tokens_read + stats.scored, "")

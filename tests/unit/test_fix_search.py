@@ -145,6 +145,14 @@ def test_giving_way_to_completions_does_not_change_the_fix(assistant: Assistant)
     assert (interrupted.reason, interrupted.edits) == (straight.reason, straight.edits)
 
 
+def test_a_fix_finishes_while_completions_keep_arriving(assistant: Assistant) -> None:
+    """A completion always waiting: the search still moves on, a step every few turns."""
+    straight, steps = run(search_session(assistant))
+    crowded, crowded_steps = run(search_session(assistant), should_yield_every=1)
+    assert crowded_steps > steps
+    assert (crowded.reason, crowded.edits) == (straight.reason, straight.edits)
+
+
 def test_a_cancelled_search_stops_and_says_so(assistant: Assistant) -> None:
     session = search_session(assistant)
     cancel = CancelToken()
