@@ -58,7 +58,7 @@ async def run(args: argparse.Namespace) -> int:
             latencies: list[float] = []
             pending: dict[str, asyncio.Future[Any]] = {}
             answered = cancelled = 0
-            answered_at: dict[int, float] = {}  # id(future) → seconds from request to reply
+            answered_at: dict[str, float] = {}  # request id → seconds from request to reply
             interval = 1 / args.rate
             start = time.monotonic()
             keystrokes = 0
@@ -80,8 +80,9 @@ async def run(args: argparse.Namespace) -> int:
                     types.TEXT_DOCUMENT_INLINE_COMPLETION,
                     session.params(uri, line, column), msg_id=msg_id))
                 sent = time.monotonic()
-                future.add_done_callback(
-                    lambda _, sent=sent: answered_at.setdefault(id(_), time.monotonic() - sent))
+                future.add_done_callback(  # keyed by request: a future's id() is reused
+                    lambda _, sent=sent, msg_id=msg_id: answered_at.setdefault(
+                        msg_id, time.monotonic() - sent))
                 pending[msg_id] = future
                 if char == "\n":
                     start += args.pause_ms / 1000  # the pause does not count as typing time
@@ -94,7 +95,7 @@ async def run(args: argparse.Namespace) -> int:
                             cancelled += 1
                         elif done.exception() is None:
                             answered += 1
-                            latencies.append(answered_at[id(done)] * 1000)
+                            latencies.append(answered_at[done_id] * 1000)
             for future in pending.values():
                 with contextlib.suppress(Exception):
                     await asyncio.wait_for(future, 5)
