@@ -196,8 +196,7 @@ _KEYWORDS = frozenset({
 })
 _TRIPLE = re.compile(r'"""[\s\S]*?"""|\'\'\'[\s\S]*?\'\'\'')
 _STRING = re.compile(r"\"(?:\\.|[^\"\\])*\"|'(?:\\.|[^'\\])*'")
-_FOR_TARGET = re.compile(r"\bfor\s+([A-Za-z_][\w\s,()]*?)\s+in\b")
-_AS_TARGET = re.compile(r"\bas\s+([A-Za-z_]\w*)")
+_FOR_TARGET, _AS_TARGET = _BINDS[2], _BINDS[3]
 _DEF_NAME = re.compile(r"^\s*(?:def|class)\s+([A-Za-z_]\w*)")
 _LAMBDA_ARGS = re.compile(r"\blambda\s+([^:]*):")
 

@@ -32,6 +32,7 @@ from lsp_server.llama_server import (
     installed_llama_cpp_version,
     toolchain_missing,
 )
+from lsp_server.models import sha256_of
 
 # LLAMA_USE_PREBUILT_UI is on by default and would download the web UI; the server is used
 # through its API only. The CPU's instruction sets come from the script that also builds
@@ -52,14 +53,6 @@ def cmake_flags() -> list[str]:
 
 def say(message: str) -> None:
     print(f"llama-server: {message}", flush=True)
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        while block := f.read(1 << 20):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def download_sdist(version: str, folder: Path) -> Path:

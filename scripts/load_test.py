@@ -21,21 +21,8 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcRequestCancelled
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from lsp_server.capacity import TYPED  # what a developer types, as in make bench-team
 from scripts.bench import ROOT, Session
-
-TYPED = '''
-def moving_average(values, window):
-    """Average of each run of `window` consecutive values."""
-    if window <= 0:
-        raise ValueError("window must be positive")
-    result = []
-    total = sum(values[:window])
-    result.append(total / window)
-    for index in range(window, len(values)):
-        total += values[index] - values[index - window]
-        result.append(total / window)
-    return result
-'''
 
 
 def percentile(values: list[float], q: float) -> float:

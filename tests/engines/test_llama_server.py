@@ -25,10 +25,11 @@ from lsp_server.index import WorkspaceIndex
 from lsp_server.models import load_engine
 from lsp_server.pipeline import CompletionPipeline, CompletionRequest
 from lsp_server.prompts import choose_completion_template, completion_templates
-from lsp_server.workspace_files import FileRules
-from tests.engines.test_repo_fim import AFTER, CART, IMPORT, PRICING, QWEN, STUB
+from tests.engines.test_repo_fim import AFTER, CART, IMPORT, QWEN, STUB, workspace
 from tests.inference_servers import LlamaCppServer, llama_server_binary
 from tests.tiny_gguf import write_tiny_gguf
+
+__all__ = ["workspace"]  # the same small repository as the FIM layout tests
 
 
 @pytest.fixture(scope="module")
@@ -45,19 +46,6 @@ def fim_server(fim_model: Path, tmp_path_factory: pytest.TempPathFactory
     log = tmp_path_factory.mktemp("llama-server") / "fim.log"
     with LlamaCppServer(fim_model, log=log) as server:
         yield server
-
-
-@pytest.fixture(scope="module")
-def workspace(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, WorkspaceIndex]]:
-    root = tmp_path_factory.mktemp("repo") / "shop"
-    root.mkdir()
-    (root / "pricing.py").write_text(PRICING)
-    (root / "cart.py").write_text(CART + AFTER)
-    index = WorkspaceIndex()
-    index.start(FileRules([str(root)]))
-    assert index.wait_idle(30)
-    yield root, index
-    index.close()
 
 
 def http(url: str, **extra: Any) -> Settings:
